@@ -1,0 +1,106 @@
+/**
+ * The job catalog: every queue, its job name, payload schema and retry policy. Both apps import
+ * this and nothing else decides queue names or attempts. Processors parse `job.data` with the
+ * payload schema first: an older deploy may have written it.
+ *
+ * generate  → calls Z.AI (paid) and saves its answer on the record, then enqueues store
+ * store     → copies the image into S3 and verifies it, then enqueues notify
+ * notify    → delivers one signed webhook event on its own retry schedule
+ */
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import type { Config } from './config.ts';
+
+export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify' } as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Name of the custom backoff the notify worker implements from WEBHOOK_RETRY_SCHEDULE. */
+export const WEBHOOK_BACKOFF = 'webhook-schedule';
+
+export const generatePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
+export const storePayload = generatePayload;
+export const notifyPayload = z.object({
+  v: z.literal(1),
+  id: z.string().min(1),
+  tenant: z.string().min(1),
+  event: z.enum(WEBHOOK_EVENTS),
+  webhook_id: z.string().min(1),
+  url: z.string().url(),
+  /** The exact body, serialised once, so every attempt sends the same bytes. */
+  body: z.string(),
+});
+export type GeneratePayload = z.infer<typeof generatePayload>;
+export type StorePayload = z.infer<typeof storePayload>;
+export type NotifyPayload = z.infer<typeof notifyPayload>;
+
+export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
+  const keep = {
+    removeOnComplete: { age: config.retention.succeededSeconds },
+    removeOnFail: { age: config.retention.failedSeconds },
+  };
+  const schedule = config.webhooks.retryScheduleMs;
+  return {
+    generate: {
+      ...keep,
+      attempts: config.zai.maxAttempts,
+      backoff: { type: 'exponential', delay: config.zai.backoffMs, jitter: 0.5 },
+    },
+    store: {
+      ...keep,
+      attempts: config.s3.maxAttempts,
+      backoff: { type: 'exponential', delay: config.s3.backoffMs, jitter: 0.5 },
+    },
+    notify: {
+      ...keep,
+      attempts: schedule.length,
+      backoff: { type: WEBHOOK_BACKOFF },
+      delay: schedule[0] ?? 0,
+    },
+  };
+}
+
+/** Delay before notify attempt `attemptsMade + 1`, from WEBHOOK_RETRY_SCHEDULE. */
+export function webhookRetryDelay(scheduleMs: readonly number[], attemptsMade: number): number {
+  return scheduleMs[Math.min(attemptsMade, scheduleMs.length - 1)] ?? 0;
+}
+
+export interface Queues {
+  generate: Queue<GeneratePayload>;
+  store: Queue<StorePayload>;
+  notify: Queue<NotifyPayload>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: ConnectionOptions, config: Config): Queues {
+  const opts = jobOptions(config);
+  const make = <T>(name: QueueName) =>
+    new Queue<T>(name, { connection, prefix: config.redis.prefix, defaultJobOptions: opts[name] });
+  const generate = make<GeneratePayload>(QUEUE.generate);
+  const store = make<StorePayload>(QUEUE.store);
+  const notify = make<NotifyPayload>(QUEUE.notify);
+  return {
+    generate,
+    store,
+    notify,
+    close: async () => {
+      await Promise.all([generate.close(), store.close(), notify.close()]);
+    },
+  };
+}
+
+/**
+ * Enqueues stage work under a deterministic job id, so a repeat after a crash is a no-op rather
+ * than a second job (BullMQ ignores an add whose id exists).
+ */
+export async function enqueueGenerate(queues: Queues, p: Omit<GeneratePayload, 'v'>, round = 0): Promise<void> {
+  await queues.generate.add(QUEUE.generate, { v: 1, ...p }, { jobId: round === 0 ? p.id : `${p.id}-r${round}` });
+}
+export async function enqueueStore(queues: Queues, p: Omit<StorePayload, 'v'>, round = 0): Promise<void> {
+  await queues.store.add(QUEUE.store, { v: 1, ...p }, { jobId: `${p.id}-r${round}` });
+}
+export async function enqueueNotify(queues: Queues, p: Omit<NotifyPayload, 'v'>): Promise<void> {
+  await queues.notify.add(QUEUE.notify, { v: 1, ...p }, { jobId: p.webhook_id });
+}
