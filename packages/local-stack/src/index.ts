@@ -1,0 +1,10 @@
+export { freePort } from './ports.ts';
+export { startRedisServer } from './redis-server.ts';
+export type { RedisServerOptions, RedisServerHandle } from './redis-server.ts';
+export { startS3Server } from './s3-server.ts';
+export type { S3ServerOptions, S3ServerHandle } from './s3-server.ts';
+export { dockerAvailable } from './docker.ts';
+export { provideRedis, provideS3, REDIS_IMAGE, MINIO_IMAGE } from './provide.ts';
+export type { ProvidedRedis, ProvidedS3 } from './provide.ts';
+export { ensureBucket } from './s3-bucket.ts';
+export type { BucketTarget } from './s3-bucket.ts';
