@@ -1,0 +1,13 @@
+export { startSimulator, API_BASE_PATH } from './server.ts';
+export type { Simulator } from './server.ts';
+export { DEFAULT_MODEL, ConfigError, defaultConfig } from './config.ts';
+export type { LatencyConfig, LatencyRange, SimulatorConfig, SimulatorConfigPatch, SimulatorOptions } from './config.ts';
+export { FAULT_MODES, IMAGE_FAULTS, isFaultMode } from './faults.ts';
+export type { ChaosRates, FaultMode, ImageFault } from './faults.ts';
+export type { ErrorShape } from './errors.ts';
+export type { IssuedImage } from './state.ts';
+export type { SimulatorStats } from './stats.ts';
+export type { Quality } from './validate.ts';
+export { SIZE_LIMITS, USER_ID_LENGTH } from './validate.ts';
+export { GENERATIONS_PATH } from './generation.ts';
+export { loadSimulatorEnv, EnvError } from './env.ts';

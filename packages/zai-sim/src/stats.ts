@@ -1,0 +1,60 @@
+export interface SimulatorStats {
+  /** Every POST to the generations endpoint, whatever its outcome. */
+  calls: number;
+  /** 200 answers with a valid body, i.e. paid generations (image_* fault calls included). */
+  generations: number;
+  /** Generation calls admitted past the concurrency/rate gate and not yet finished. */
+  inFlight: number;
+  maxInFlight: number;
+  /** 'ok', '<status>:<code>' for errors, 'timeout', 'malformed', 'aborted' (client left before the answer). */
+  outcomes: Record<string, number>;
+  /** Image requests answered with the complete PNG. */
+  imageDownloads: number;
+  /** Image requests that did not get the complete PNG (expired, bad signature, faults, client aborts). */
+  imageFailures: number;
+}
+
+export class StatsRecorder {
+  calls = 0;
+  generations = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  imageDownloads = 0;
+  imageFailures = 0;
+  #outcomes = new Map<string, number>();
+
+  outcome(key: string): void {
+    this.#outcomes.set(key, (this.#outcomes.get(key) ?? 0) + 1);
+  }
+
+  enter(): void {
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+  }
+
+  leave(): void {
+    this.inFlight--;
+  }
+
+  /** In-flight calls are live, so they survive a reset. */
+  reset(): void {
+    this.calls = 0;
+    this.generations = 0;
+    this.maxInFlight = this.inFlight;
+    this.imageDownloads = 0;
+    this.imageFailures = 0;
+    this.#outcomes = new Map();
+  }
+
+  snapshot(): SimulatorStats {
+    return {
+      calls: this.calls,
+      generations: this.generations,
+      inFlight: this.inFlight,
+      maxInFlight: this.maxInFlight,
+      outcomes: Object.fromEntries(this.#outcomes),
+      imageDownloads: this.imageDownloads,
+      imageFailures: this.imageFailures,
+    };
+  }
+}
