@@ -1,0 +1,95 @@
+/**
+ * The one place where a processor's error becomes a BullMQ move, and where jobs reach their end.
+ *
+ * Invariants:
+ * - a record is marked failed and its failure announced BEFORE BullMQ fails the job, so a crash in
+ *   between re-runs the job, which finds the record terminal and only re-announces (idempotent);
+ * - rate limits and fleet pauses never spend an attempt;
+ * - the last allowed attempt of a transient error fails the record like a permanent one.
+ */
+import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import {
+  FleetPauseError,
+  ImageExpiredError,
+  JobError,
+  PermanentError,
+  RateLimitedError,
+  enqueueNotify,
+  toJobView,
+  type ErrorDetail,
+  type GenerationRecord,
+  type WebhookEvent,
+} from '@darkroom/shared';
+import type { WorkerContext } from './context.ts';
+
+export function webhookId(id: string, event: WebhookEvent): string {
+  return `msg_${id}_${event.endsWith('succeeded') ? 'succeeded' : 'failed'}`;
+}
+
+/** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */
+export async function announce(ctx: WorkerContext, record: GenerationRecord): Promise<void> {
+  if (!record.webhook_url || (record.status !== 'succeeded' && record.status !== 'failed')) return;
+  const event: WebhookEvent = record.status === 'succeeded' ? 'image.generation.succeeded' : 'image.generation.failed';
+  const id = webhookId(record.id, event);
+  const imageUrl = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
+  const body = JSON.stringify({
+    type: event,
+    timestamp: new Date(record.completed_at ?? Date.now()).toISOString(),
+    data: toJobView(record, imageUrl),
+  });
+  if (!record.webhook) {
+    await ctx.generations.update(record.id, { webhook: { event, webhook_id: id, status: 'pending', attempts: 0 } });
+  }
+  await enqueueNotify(ctx.queues, { id: record.id, tenant: record.tenant, event, webhook_id: id, url: record.webhook_url, body });
+}
+
+/** Marks the generation failed for good and announces it. */
+export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>): Promise<void> {
+  const now = Date.now();
+  const updated = await ctx.generations.update(
+    id,
+    { status: 'failed', error: detail, completed_at: now },
+    ctx.config.retention.failedSeconds,
+  );
+  if (!updated) return;
+  const record = await ctx.generations.get(id);
+  if (record) await announce(ctx, record);
+}
+
+function detailOf(err: unknown): ErrorDetail & Record<string, unknown> {
+  if (err instanceof JobError) {
+    return err.zai
+      ? { code: err.code, message: err.message, zai_status: err.zai.status, zai_body: err.zai.body }
+      : { code: err.code, message: err.message };
+  }
+  return { code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Decides the fate of a generation job after `err`; always throws the error BullMQ must see. */
+export async function settle(ctx: WorkerContext, job: Job, id: string, err: unknown): Promise<never> {
+  const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
+  const detail = detailOf(err);
+
+  if (err instanceof RateLimitedError) {
+    const delay = await ctx.fleet.cooldown(err);
+    log.warn({ code: err.code, delay }, 'rate limited: slowing the queue, attempt not spent');
+    await ctx.generations.update(id, { status: 'queued', last_error: detail });
+    await ctx.queues.generate.rateLimit(delay);
+    throw new RateLimitError();
+  }
+  if (err instanceof FleetPauseError) {
+    await ctx.fleet.pause({ code: err.code, message: err.message, resumeAt: err.resumeAt });
+    await ctx.generations.update(id, { status: 'queued', last_error: detail });
+    throw new RateLimitError();
+  }
+  const attempts = job.opts.attempts ?? 1;
+  const lastAttempt = job.attemptsMade + 1 >= attempts;
+  if (err instanceof PermanentError || err instanceof ImageExpiredError || lastAttempt) {
+    log.warn({ err, code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'generation failed');
+    await failRecord(ctx, id, detail);
+    throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
+  }
+  log.info({ code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'transient failure: will retry');
+  await ctx.generations.update(id, { status: 'queued', last_error: detail });
+  throw err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,49 @@
+/**
+ * Stage 3: deliver one webhook event. Each BullMQ attempt is one delivery attempt on the
+ * WEBHOOK_RETRY_SCHEDULE; each is logged on the generation (attempt, time, status, latency,
+ * error). After the last attempt the job stays failed in BullMQ, so it can be re-delivered.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import { notifyPayload } from '@darkroom/shared';
+import type { WorkerContext } from '../context.ts';
+import { sendWebhook } from '../webhook-sender.ts';
+
+export async function processNotify(ctx: WorkerContext, job: Job): Promise<void> {
+  const p = notifyPayload.parse(job.data);
+  const log = ctx.log.child({ jobId: job.id, id: p.id, tenant: p.tenant, stage: 'notify', event: p.event });
+  const secret = await ctx.tenants.webhookSecret(p.tenant);
+  if (!secret) throw new UnrecoverableError(`tenant ${p.tenant} has no webhook secret`);
+
+  const attempt = job.attemptsMade + 1;
+  const result = await sendWebhook(
+    { url: p.url, id: p.webhook_id, body: p.body, secret },
+    { dispatcher: ctx.webhookDispatcher, policy: ctx.config.webhooks, timeoutMs: ctx.config.webhooks.timeoutMs },
+  );
+  const { forbidden: _forbidden, ...entry } = result;
+  const deliveries = ctx.keys.deliveries(p.id);
+  await ctx.redis
+    .multi()
+    .rpush(deliveries, JSON.stringify({ attempt, webhook_id: p.webhook_id, ...entry }))
+    .expire(deliveries, ctx.config.retention.failedSeconds)
+    .exec();
+
+  const last = result.forbidden || attempt >= (job.opts.attempts ?? 1);
+  const status = result.ok ? 'delivered' : last ? 'failed' : 'pending';
+  await ctx.generations.update(p.id, {
+    webhook: {
+      event: p.event,
+      webhook_id: p.webhook_id,
+      status,
+      attempts: attempt,
+      last_status_code: result.status_code ?? undefined,
+      last_error: result.error ?? undefined,
+    },
+  });
+  if (result.ok) {
+    log.info({ attempt, status_code: result.status_code, ms: result.ms }, 'webhook delivered');
+    return;
+  }
+  log.warn({ attempt, status_code: result.status_code, error: result.error, last }, 'webhook attempt failed');
+  if (result.forbidden) throw new UnrecoverableError(`webhook refused: ${result.error ?? 'forbidden address'}`);
+  throw new Error(`webhook attempt ${attempt} failed: ${result.error ?? 'unknown'}`);
+}

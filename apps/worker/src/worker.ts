@@ -1,0 +1,145 @@
+/**
+ * Builds the three BullMQ workers (generate, store, notify) around one WorkerContext.
+ * Nothing here reads the environment or connects at import; main.ts owns the process.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Redis } from 'ioredis';
+import { Agent } from 'undici';
+import {
+  GenerationStore,
+  QUEUE,
+  TERMINAL,
+  TenantStore,
+  WEBHOOK_BACKOFF,
+  createQueues,
+  imageLinker,
+  redisKeys,
+  webhookRetryDelay,
+  type Config,
+  type Logger,
+} from '@darkroom/shared';
+import type { WorkerContext } from './context.ts';
+import { Fleet } from './fleet.ts';
+import { failRecord } from './outcome.ts';
+import { processGenerate } from './processors/generate.ts';
+import { processNotify } from './processors/notify.ts';
+import { processStore } from './processors/store.ts';
+import { createWebhookDispatcher } from './webhook-sender.ts';
+import type { ZaiClient } from './zai-client.ts';
+
+export interface WorkerDeps {
+  config: Config;
+  /** A connection made with createRedis(url, 'worker'); BullMQ duplicates it for blocking reads. */
+  redis: Redis;
+  s3: S3Client;
+  bucket: string;
+  zai: ZaiClient;
+  logger: Logger;
+}
+
+export interface RunningWorker {
+  context: WorkerContext;
+  workers: Worker[];
+  /** Stops taking jobs, lets in-flight ones finish (up to the shutdown timeout), then closes. */
+  close(): Promise<void>;
+}
+
+export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config, redis, logger } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const queues = createQueues(redis, config);
+  const fleet = new Fleet({ redis, keys, generateQueue: queues.generate, config, log: logger });
+  const imageDispatcher = new Agent({ connections: 64 });
+  const webhookDispatcher = createWebhookDispatcher(config.webhooks, config.webhooks.timeoutMs);
+  const ctx: WorkerContext = {
+    config,
+    log: logger,
+    redis,
+    keys,
+    generations: new GenerationStore(redis, keys),
+    tenants: new TenantStore(redis, keys),
+    queues,
+    zai: deps.zai,
+    s3: deps.s3,
+    bucket: deps.bucket,
+    links: imageLinker(deps.s3, config.s3),
+    fleet,
+    imageDispatcher,
+    webhookDispatcher,
+  };
+
+  const cap = await queues.generate.getGlobalConcurrency();
+  if (cap === null || cap > config.zai.maxConcurrency) await queues.generate.setGlobalConcurrency(config.zai.maxConcurrency);
+
+  const common = {
+    connection: redis,
+    prefix: config.redis.prefix,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    // A stall is a crashed peer; every stage is safe to re-run, so stalls are not failures.
+    maxStalledCount: 100,
+    autorun: false,
+  };
+  const workers = [
+    new Worker(QUEUE.generate, (job: Job) => processGenerate(ctx, job), {
+      ...common,
+      concurrency: config.worker.concurrency,
+      ...(config.zai.maxRps ? { limiter: { max: config.zai.maxRps, duration: 1000 } } : {}),
+    }),
+    new Worker(QUEUE.store, (job: Job) => processStore(ctx, job), { ...common, concurrency: config.worker.concurrency }),
+    new Worker(QUEUE.notify, (job: Job) => processNotify(ctx, job), {
+      ...common,
+      concurrency: Math.max(8, config.worker.concurrency),
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade) : 0,
+      },
+    }),
+  ];
+  for (const worker of workers) {
+    worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
+    // A job BullMQ failed without our processor settling it (e.g. stalled too often) still ends.
+    worker.on('failed', (job, err) => {
+      if (!job || worker.name === QUEUE.notify) return;
+      const id = (job.data as { id?: unknown }).id;
+      if (typeof id !== 'string') return;
+      // 'failed' fires for every failed attempt; only a job BullMQ will not retry settles here.
+      void job
+        .getState()
+        .then(async (state) => {
+          if (state !== 'failed') return;
+          const record = await ctx.generations.get(id);
+          if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, { code: 'job_failed', message: err.message });
+        })
+        .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'));
+    });
+  }
+
+  const tickMs = Math.min(5_000, config.zai.pauseProbeMs);
+  const ticker = setInterval(() => {
+    fleet.tick(deps.zai).catch((err: unknown) => logger.warn({ err }, 'fleet upkeep failed'));
+  }, tickMs);
+  ticker.unref();
+
+  for (const worker of workers) {
+    worker.run().catch((err: unknown) => logger.error({ err, queue: worker.name }, 'worker stopped'));
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+  return {
+    context: ctx,
+    workers,
+    async close() {
+      clearInterval(ticker);
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
+      if ((await Promise.race([graceful, timeout])) === 'timeout') {
+        logger.warn('shutdown timeout: in-flight jobs are handed back through stall recovery');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      await queues.close();
+      await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
+    },
+  };
+}

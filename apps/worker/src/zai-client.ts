@@ -1,0 +1,99 @@
+/**
+ * Z.AI's image endpoint. One call is one paid generation when it answers 200; every other answer
+ * becomes an error class (zai-codes.ts) that decides retry, backoff, pause or failure.
+ */
+import { request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import {
+  TransientError,
+  classifyZaiFailure,
+  type Config,
+  type ZaiFailure,
+  type ZaiRequest,
+  type ZaiResult,
+} from '@darkroom/shared';
+
+const successSchema = z.object({
+  created: z.number(),
+  data: z.array(z.object({ url: z.string().url() })).min(1),
+  content_filter: z.array(z.object({ role: z.string(), level: z.number().int() })).default([]),
+});
+
+/** Both documented error shapes: `{"error":{"code":"1214","message":…}}` and `{"code":1214,"message":…}`. */
+export function parseZaiError(status: number, body: string): ZaiFailure {
+  let code: string | undefined;
+  let message = '';
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const obj = (parsed && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>;
+    const inner = (obj.error && typeof obj.error === 'object' ? obj.error : obj) as Record<string, unknown>;
+    if (typeof inner.code === 'string' || typeof inner.code === 'number') code = String(inner.code);
+    if (typeof inner.message === 'string') message = inner.message;
+  } catch {
+    message = body.slice(0, 200);
+  }
+  return { status, code, message, body: body.slice(0, 4096) };
+}
+
+export interface ZaiClient {
+  generate(req: ZaiRequest): Promise<Omit<ZaiResult, 'received_at'>>;
+  /**
+   * Asks whether the account can generate, without paying: a request with an empty prompt.
+   * A parameter error proves auth and account passed; what it throws otherwise says why not.
+   */
+  probe(): Promise<void>;
+}
+
+export function createZaiClient(cfg: Config['zai'] & { apiKey: string }, dispatcher?: Dispatcher): ZaiClient {
+  const endpoint = `${cfg.baseUrl}/images/generations`;
+
+  async function post(body: unknown): Promise<{ status: number; text: string }> {
+    try {
+      const res = await request(endpoint, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cfg.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        headersTimeout: cfg.timeoutMs,
+        bodyTimeout: cfg.timeoutMs,
+        signal: AbortSignal.timeout(cfg.timeoutMs),
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (err) {
+      const name = (err as Error).name;
+      const timedOut = name === 'TimeoutError' || name === 'HeadersTimeoutError' || name === 'BodyTimeoutError';
+      throw new TransientError(
+        timedOut ? 'zai_timeout' : 'zai_unreachable',
+        timedOut ? `Z.AI did not answer within ${cfg.timeoutMs} ms` : `Z.AI request failed: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
+    }
+  }
+
+  const classify = (status: number, text: string) =>
+    classifyZaiFailure(parseZaiError(status, text), { rateLimitDelayMs: cfg.backoffMs });
+
+  return {
+    async generate(req) {
+      const { status, text } = await post(req);
+      if (status !== 200) throw classify(status, text);
+      let parsed: z.infer<typeof successSchema>;
+      try {
+        parsed = successSchema.parse(JSON.parse(text));
+      } catch {
+        throw new TransientError('zai_malformed_response', `Z.AI answered 200 with an unreadable body: ${text.slice(0, 120)}`);
+      }
+      const first = parsed.data[0];
+      if (!first) throw new TransientError('zai_malformed_response', 'Z.AI answered 200 without an image');
+      return { created: parsed.created, url: first.url, content_filter: parsed.content_filter };
+    },
+
+    async probe() {
+      const { status, text } = await post({ model: 'cogview-4-250304', prompt: '' });
+      if (status === 400) return;
+      if (status === 200) return;
+      throw classify(status, text);
+    },
+  };
+}
