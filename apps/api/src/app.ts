@@ -1,0 +1,70 @@
+/**
+ * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import {
+  FleetState,
+  GenerationStore,
+  TenantStore,
+  imageLinker,
+  redisKeys,
+  type Config,
+  type Logger,
+  type Queues,
+} from '@darkroom/shared';
+import { authenticate } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { ApiError, errorBody, handleError } from './errors.ts';
+import { IdempotencyKeys } from './idempotency.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { generationRoutes } from './routes/generations.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export interface AppDeps {
+  config: Config;
+  /** A connection made with createRedis(url, 'client'): fails fast while Redis is away. */
+  redis: Redis;
+  queues: Queues;
+  s3: S3Client;
+  bucket: string;
+  logger: Logger;
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { config, redis } = deps;
+  const keys = redisKeys(config.redis.prefix);
+  const ctx: ApiContext = {
+    config,
+    redis,
+    keys,
+    queues: deps.queues,
+    generations: new GenerationStore(redis, keys),
+    tenants: new TenantStore(redis, keys),
+    idempotency: new IdempotencyKeys(redis, keys, config.retention.idempotencySeconds),
+    fleet: new FleetState(redis, keys, deps.queues.generate),
+    s3: deps.s3,
+    bucket: deps.bucket,
+    links: imageLinker(deps.s3, config.s3),
+  };
+
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  healthRoutes(app, ctx);
+  adminRoutes(app, ctx);
+  void app.register((v1, _opts, done) => {
+    v1.decorateRequest('tenant', '');
+    v1.addHook('onRequest', authenticate(ctx.tenants));
+    generationRoutes(v1, ctx);
+    done();
+  });
+  return app;
+}
+
+export { ApiError };

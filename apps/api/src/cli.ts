@@ -1,0 +1,65 @@
+/**
+ * `pnpm darkroom …`: operator commands that act on Redis directly.
+ *   keys create --tenant NAME   issue an API key; prints {"tenant","api_key","webhook_secret"}
+ *   fleet status | fleet resume  read or lift a fleet-wide pause of generation
+ */
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  FleetState,
+  TENANT_NAME,
+  TenantStore,
+  connectRedis,
+  createQueues,
+  createRedis,
+  loadConfig,
+  redisKeys,
+} from '@darkroom/shared';
+
+const USAGE = `usage:
+  darkroom keys create --tenant NAME
+  darkroom fleet status
+  darkroom fleet resume`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' } } });
+  const [group, action] = positionals;
+  const config = loadConfig(process.env);
+  const redis = createRedis(config.redis.url, 'client');
+  await connectRedis(redis);
+  const keys = redisKeys(config.redis.prefix);
+  try {
+    if (group === 'keys' && action === 'create') {
+      const tenant = values.tenant;
+      if (!tenant || !TENANT_NAME.test(tenant)) {
+        console.error(`--tenant NAME is required and must match ${TENANT_NAME.source}`);
+        return 2;
+      }
+      console.log(JSON.stringify(await new TenantStore(redis, keys).createKey(tenant)));
+      return 0;
+    }
+    if (group === 'fleet' && (action === 'status' || action === 'resume')) {
+      const queues = createQueues(redis, config);
+      try {
+        const fleet = new FleetState(redis, keys, queues.generate);
+        const state = action === 'resume' ? await fleet.resume() : await fleet.read();
+        console.log(JSON.stringify(action === 'resume' ? { resumed: Boolean(state), was: state ?? null } : { paused: Boolean(state), reason: state ?? null }));
+        return 0;
+      } finally {
+        await queues.close();
+      }
+    }
+    console.error(USAGE);
+    return 2;
+  } finally {
+    await redis.quit();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,85 @@
+/**
+ * Every error the API answers with: a stable `code`, its HTTP status, and one function that builds
+ * the body. A 5xx never carries internals; anything a client sent never produces a 500.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+
+export const API_ERRORS = {
+  validation_error: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  conflict: 409,
+  idempotency_conflict: 422,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const;
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: ApiErrorCode;
+  readonly details: FieldProblem[] | undefined;
+  constructor(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return API_ERRORS[this.code];
+  }
+}
+
+export function errorBody(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
+  return { error: { code, message, ...(details ? { details } : {}) } };
+}
+
+export function validationError(issues: z.core.$ZodIssue[], where = ''): ApiError {
+  const details = issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const field = [where, path].filter(Boolean).join('.') || '(body)';
+    const message =
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
+    return { field: issue.code === 'unrecognized_keys' && !path ? (where || '(body)') : field, message };
+  });
+  return new ApiError('validation_error', `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
+}
+
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_error',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+};
+
+function isRedisUnavailable(err: Error): boolean {
+  return /Connection is closed|Stream isn't writeable|ECONNREFUSED|Reached the max retries/.test(err.message);
+}
+
+export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof ApiError) return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+  const fastifyErr = err as FastifyError;
+  const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
+  if (mapped) return reply.status(API_ERRORS[mapped]).send(errorBody(mapped, fastifyErr.message));
+  if (err instanceof SyntaxError || (fastifyErr.statusCode === 400 && /JSON/i.test(err.message))) {
+    return reply.status(400).send(errorBody('invalid_json', `body is not valid JSON: ${err.message}`));
+  }
+  if (fastifyErr.statusCode && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
+    return reply.status(fastifyErr.statusCode).send(errorBody('validation_error', err.message));
+  }
+  if (isRedisUnavailable(err)) {
+    request.log.error({ err }, 'redis unavailable');
+    return reply.status(503).send(errorBody('service_unavailable', 'the queue is unavailable; retry shortly'));
+  }
+  request.log.error({ err }, 'unhandled error');
+  return reply.status(500).send(errorBody('internal_error', 'internal error'));
+}

@@ -1,0 +1,47 @@
+/**
+ * The API process: configuration once from the environment; Redis must answer or start-up fails;
+ * SIGTERM/SIGINT stop listening, then close queues, then Redis.
+ */
+import { ConfigError, connectRedis, createLogger, createQueues, createRedis, createS3Client, evictionPolicy, loadConfig } from '@darkroom/shared';
+import { buildApp } from './app.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  if (!config.s3.bucket) throw new ConfigError(['S3_BUCKET: is required to run the API']);
+  const logger = createLogger({ level: config.logLevel, name: 'darkroom-api' });
+
+  const redis = createRedis(config.redis.url, 'client');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await connectRedis(redis);
+  const policy = await evictionPolicy(redis);
+  if (policy !== undefined && policy !== 'noeviction') {
+    logger.warn({ policy }, 'Redis maxmemory-policy is not noeviction: Redis may evict queued jobs under memory pressure');
+  }
+  const queues = createQueues(redis, config);
+  const s3 = createS3Client(config.s3);
+  const app = buildApp({ config, redis, queues, s3, bucket: config.s3.bucket, logger });
+  await app.listen({ port: config.http.port, host: config.http.host });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    app
+      .close()
+      .then(() => queues.close())
+      .then(() => redis.quit())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

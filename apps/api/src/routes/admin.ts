@@ -1,0 +1,44 @@
+/**
+ * Operator endpoints, enabled only when ADMIN_TOKEN is set (otherwise they do not exist: 404).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bearerToken } from '../auth.ts';
+import type { ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+
+export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const token = ctx.config.http.adminToken;
+  if (!token) return;
+  const expected = Buffer.from(token);
+
+  const requireAdmin = async (request: FastifyRequest) => {
+    const given = Buffer.from(bearerToken(request) ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <ADMIN_TOKEN>"');
+    }
+  };
+
+  app.get('/admin/fleet', { onRequest: requireAdmin }, async () => {
+    const paused = await ctx.fleet.read();
+    return { paused: Boolean(paused), reason: paused ?? null };
+  });
+
+  app.post('/admin/fleet/resume', { onRequest: requireAdmin }, async (request) => {
+    const was = await ctx.fleet.resume();
+    request.log.warn({ was }, 'generation resumed by an admin');
+    return { paused: false, resumed: Boolean(was), was: was ?? null };
+  });
+
+  // A webhook whose every attempt failed stays in BullMQ's failed set; this runs it again.
+  app.post<{ Params: { id: string } }>('/admin/generations/:id/webhook/redeliver', { onRequest: requireAdmin }, async (request) => {
+    const record = await ctx.generations.get(request.params.id);
+    const webhookId = record?.webhook?.webhook_id;
+    const job = webhookId ? await ctx.queues.notify.getJob(webhookId) : undefined;
+    if (!record || !job) throw new ApiError('not_found', `no webhook delivery for ${request.params.id}`);
+    if (!(await job.isFailed())) throw new ApiError('conflict', `the webhook of ${record.id} has not failed`);
+    await job.retry('failed', { resetAttemptsMade: true });
+    request.log.warn({ id: record.id, webhookId }, 'webhook redelivery requested by an admin');
+    return { id: record.id, webhook_id: webhookId, status: 'redelivering' };
+  });
+}

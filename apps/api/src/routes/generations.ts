@@ -1,0 +1,115 @@
+/**
+ * /v1/images/generations: create (202 once Redis holds the job) and read. A tenant sees only its
+ * own generations; another tenant's id is indistinguishable from a missing one (404).
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  checkUrl,
+  enqueueGenerate,
+  generationRequestSchema,
+  newGenerationId,
+  toJobView,
+  zaiFields,
+  type GenerationRecord,
+} from '@darkroom/shared';
+import type { ApiContext } from '../context.ts';
+import { ApiError, validationError } from '../errors.ts';
+import { fingerprint } from '../idempotency.ts';
+
+const ID = /^gen_[0-9a-f]{32}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const view = async (record: GenerationRecord) => {
+    const url = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
+    return toJobView(record, url);
+  };
+
+  const ownRecord = async (tenant: string, id: string) => {
+    const record = ID.test(id) ? await ctx.generations.get(id) : undefined;
+    if (!record || record.tenant !== tenant) throw new ApiError('not_found', `no generation ${id}`);
+    return record;
+  };
+
+  app.post('/v1/images/generations', async (request, reply) => {
+    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
+      throw new ApiError('validation_error', 'the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
+    }
+    const parsed = generationRequestSchema.safeParse(request.body);
+    if (!parsed.success) throw validationError(parsed.error.issues);
+    const body = parsed.data;
+    if (body.webhook_url) {
+      const allowed = await checkUrl(body.webhook_url, ctx.config.webhooks);
+      if (!allowed.ok) {
+        throw new ApiError('validation_error', `invalid request: webhook_url ${allowed.reason}`, [
+          { field: 'webhook_url', message: allowed.reason },
+        ]);
+      }
+    }
+
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
+      throw new ApiError('validation_error', 'Idempotency-Key must be 1 to 255 printable ASCII characters', [
+        { field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters' },
+      ]);
+    }
+    const tenant = request.tenant;
+    const print = fingerprint(body);
+
+    const replay = async (claimId: string, claimPrint: string) => {
+      if (claimPrint !== print) {
+        throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with a different request');
+      }
+      const existing = await ctx.generations.get(claimId);
+      if (!existing) return undefined;
+      // Closes the gap where the first request died between creating the record and enqueueing.
+      if (existing.status === 'queued' && existing.regenerations === 0) await enqueueGenerate(ctx.queues, { id: claimId, tenant });
+      void reply.header('idempotent-replayed', 'true');
+      return reply.status(202).header('location', `/v1/images/generations/${claimId}`).send(await view(existing));
+    };
+
+    if (idempotencyKey) {
+      const prior = await ctx.idempotency.find(tenant, idempotencyKey);
+      if (prior) {
+        const sent = await replay(prior.id, prior.fingerprint);
+        if (sent) return sent;
+      }
+    }
+
+    const now = Date.now();
+    const record: GenerationRecord = {
+      id: newGenerationId(),
+      tenant,
+      status: 'queued',
+      request: zaiFields(body),
+      webhook_url: body.webhook_url,
+      metadata: body.metadata,
+      created_at: now,
+      updated_at: now,
+      attempts: 0,
+      paid_generations: 0,
+      regenerations: 0,
+    };
+    await ctx.generations.create(record);
+    if (idempotencyKey && !(await ctx.idempotency.claim(tenant, idempotencyKey, { id: record.id, fingerprint: print }))) {
+      await ctx.generations.delete(record.id);
+      const winner = await ctx.idempotency.find(tenant, idempotencyKey);
+      const sent = winner ? await replay(winner.id, winner.fingerprint) : undefined;
+      if (sent) return sent;
+      throw new ApiError('idempotency_conflict', 'a concurrent request with this Idempotency-Key did not complete; retry');
+    }
+    await enqueueGenerate(ctx.queues, { id: record.id, tenant });
+    request.log.info({ id: record.id, tenant }, 'queued');
+    return reply.status(202).header('location', `/v1/images/generations/${record.id}`).send(await view(record));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/images/generations/:id', async (request) => {
+    return view(await ownRecord(request.tenant, request.params.id));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/images/generations/:id/deliveries', async (request) => {
+    const record = await ownRecord(request.tenant, request.params.id);
+    const entries = await ctx.redis.lrange(ctx.keys.deliveries(record.id), 0, -1);
+    return { id: record.id, webhook: record.webhook ?? null, deliveries: entries.map((e) => JSON.parse(e) as unknown) };
+  });
+}
