@@ -1,0 +1,52 @@
+/**
+ * Redis SIGKILLed mid-run and restarted from its AOF (appendfsync always): every job the API
+ * acknowledged (202) still finishes; requests during the outage are refused with 503, never 500;
+ * workers reconnect instead of crashing.
+ */
+import { startRedisServer } from '@darkroom/local-stack';
+import { describe, expect, test } from '../test/fixtures.ts';
+import { waitUntil } from '../test/wait.ts';
+
+describe('chaos: Redis killed and restarted', () => {
+  test('no acknowledged job is lost', async ({ launch, sim }) => {
+    const redis = await startRedisServer({ appendonly: true, appendfsync: 'always' });
+    try {
+      const stack = await launch({ worker: false, env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn' } });
+      sim.configure({ latencyMs: { standard: [50, 300], hd: [50, 300] } });
+      const workers = [stack.spawnWorker(), stack.spawnWorker()];
+      const acknowledged: string[] = [];
+      const refused: number[] = [];
+      const submit = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const res = await stack.generate({ model: 'cogview-4-250304', prompt: `survive ${acknowledged.length + refused.length}`, size: '512x512' });
+          if (res.status === 202) acknowledged.push(String(res.body.id));
+          else refused.push(res.status);
+        }
+      };
+
+      await submit(60);
+      await redis.kill();
+      await submit(10);
+      await redis.restart();
+      await waitUntil(async () => ((await stack.redis.ping().catch(() => '')) === 'PONG' ? true : undefined), 'redis to answer again');
+      await submit(30);
+
+      await waitUntil(
+        async () => {
+          const records = await Promise.all(acknowledged.map((id) => stack.generations.get(id)));
+          return records.every((r) => r?.status === 'succeeded') ? records : undefined;
+        },
+        'every acknowledged job to succeed',
+        180_000,
+        250,
+      );
+      console.log(`chaos redis-restart: acknowledged=${acknowledged.length} refused=${refused.length} (${[...new Set(refused)].join(',')}) paid=${sim.stats().generations}`);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused)).toEqual(new Set([503]));
+      expect(acknowledged.length).toBe(60 + 30 + (10 - refused.length));
+      for (const worker of workers) expect(worker.process.exitCode, worker.output()).toBeNull();
+    } finally {
+      await redis.stop();
+    }
+  });
+});

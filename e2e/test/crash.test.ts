@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, test } from './fixtures.ts';
+import { waitUntil } from './wait.ts';
+
+describe('worker crashes and shutdowns', () => {
+  test('a worker SIGKILLed after Z.AI answered, mid-copy, is replaced and the job finishes with one paid generation', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false });
+    sim.configure({ imageDelayMs: 120_000 });
+    const first = stack.spawnWorker();
+    const created = await stack.generate({ model: 'cogview-4-250304', prompt: 'crash me', webhook_url: stack.receiver.url });
+    const id = String(created.body.id);
+
+    await waitUntil(async () => (await stack.generations.get(id))?.status === 'storing' || undefined, 'Z.AI to answer', 30_000);
+    expect(sim.stats().generations).toBe(1);
+    await first.kill('SIGKILL');
+    expect((await stack.generations.get(id))?.status).toBe('storing');
+
+    sim.configure({ imageDelayMs: 0 });
+    stack.spawnWorker();
+    const done = await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000);
+    expect(done.status).toBe('succeeded');
+    expect(sim.stats().generations).toBe(1);
+
+    const issued = sim.issuedImages();
+    expect(issued).toHaveLength(1);
+    const result = done.result as { bucket: string; key: string; sha256: string };
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: result.bucket, Key: result.key }));
+    const bytes = Buffer.from(await object.Body!.transformToByteArray());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(issued[0]!.sha256);
+    expect(result.sha256).toBe(issued[0]!.sha256);
+
+    const deliveries = await stack.receiver.waitFor((d) => d.length >= 1);
+    expect(deliveries.every((d) => d.verified && d.id === `msg_${id}_succeeded`)).toBe(true);
+  });
+
+  test('SIGTERM drains: in-flight calls finish, the process exits cleanly, and nothing is paid twice', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false });
+    sim.configure({ latencyMs: { standard: [800, 800], hd: [800, 800] } });
+    const worker = stack.spawnWorker();
+    const ids = await Promise.all(
+      [1, 2, 3].map(async (n) => String((await stack.generate({ model: 'cogview-4-250304', prompt: `drain ${n}` })).body.id)),
+    );
+    await waitUntil(() => sim.stats().inFlight >= 1 || undefined, 'a call in flight', 30_000);
+    const code = await worker.kill('SIGTERM');
+    expect(code, worker.output()).toBe(0);
+    const callsAtExit = sim.stats().calls;
+    expect(sim.stats().inFlight).toBe(0);
+
+    stack.spawnWorker();
+    for (const id of ids) expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
+    expect(sim.stats().generations).toBe(3);
+    expect(sim.stats().calls).toBe(3);
+    expect(callsAtExit).toBeGreaterThanOrEqual(1);
+  });
+});
