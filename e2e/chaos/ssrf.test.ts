@@ -4,7 +4,7 @@
  * addresses are ever connected to; private, link-local and public classes are judged by the guard
  * without opening a socket.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { describe, expect, test } from '../test/fixtures.ts';
@@ -14,7 +14,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
 });
 
-async function trap(host: string, onRequest?: (res: import('node:http').ServerResponse) => void) {
+async function trap(host: string, onRequest?: (res: ServerResponse) => void) {
   const state = { connections: 0, port: 0 };
   const server = createServer((_req, res) => (onRequest ? onRequest(res) : res.writeHead(200).end()));
   server.on('connection', () => state.connections++);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, test } from './fixtures.ts';
 import { waitUntil } from './wait.ts';
 
@@ -129,9 +131,15 @@ describe('image copy failures', () => {
     sim.failNext(mode);
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
-    expect(sim.stats().generations).toBe(1);
-    expect(sim.stats().imageDownloads).toBeGreaterThanOrEqual(2);
-    expect((done.result as { sha256: string }).sha256).toBe(sim.issuedImages()[0]!.sha256);
+    expect(sim.stats()).toMatchObject({ generations: 1, imageFailures: 1, imageDownloads: 1 });
+    const result = done.result as { sha256: string; key: string; bucket: string };
+    expect(result.sha256).toBe(sim.issuedImages()[0]!.sha256);
+
+    const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: result.bucket, Prefix: `images/${stack.tenant}/` }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([result.key]);
+    const stored = await stack.s3.send(new GetObjectCommand({ Bucket: result.bucket, Key: result.key }));
+    const bytes = await stored.Body!.transformToByteArray();
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(sim.issuedImages()[0]!.sha256);
   });
 });
 

@@ -7,7 +7,6 @@ import { startStack, type Stack, type StackOptions } from './stack.ts';
  * the test (an open worker would otherwise leak into the next test).
  */
 export const test = base.extend<{ sim: Simulator; launch: (opts?: Omit<StackOptions, 'sim'>) => Promise<Stack> }>({
-  // eslint-disable-next-line no-empty-pattern
   sim: async ({}, use) => {
     const sim = await startSimulator({ apiKeys: ['sim-key'] });
     await use(sim);

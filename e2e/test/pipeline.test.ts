@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, test } from './fixtures.ts';
 
-async function objectSha256(stack: { s3: import('@aws-sdk/client-s3').S3Client }, bucket: string, key: string) {
+async function objectSha256(stack: { s3: S3Client }, bucket: string, key: string) {
   const res = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const bytes = Buffer.from(await res.Body!.transformToByteArray());
   return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, type: res.ContentType };

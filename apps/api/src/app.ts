@@ -49,7 +49,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     links: imageLinker(deps.s3, config.s3),
   };
 
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>

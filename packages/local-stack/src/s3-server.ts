@@ -1,3 +1,5 @@
+// The reference carries the ambient types for s3rver (it ships none) into every program that imports this file.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./s3rver.d.ts" />
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortOnClose, send } from './http.ts';
+import type { ImageFault } from './faults.ts';
 import type { SimState } from './state.ts';
 
 /** Serves `/files/<token>.png?Expires=..&Signature=..`, answering failures the way an object store does. */
@@ -18,6 +19,7 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
     return sendXml(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   }
   const { ticket } = check;
+  const fault = oneShot(state, url.pathname, ticket.fault);
   if (ticket.fault === 'expired' || Date.now() > ticket.expiresAtMs) {
     return sendXml(res, 403, 'AccessDenied', 'Request has expired.', {
       Expires: new Date(ticket.expiresAtMs).toISOString(),
@@ -25,7 +27,7 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
     });
   }
   if (ticket.fault === 'not_found') return sendXml(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-  if (ticket.fault === 'wrong_type') {
+  if (fault === 'wrong_type') {
     return send(
       res,
       200,
@@ -42,7 +44,7 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
   try {
     const { imageDelayMs, imageChunkDelayMs, imageChunkBytes } = state.config;
     if (imageDelayMs > 0) await sleep(imageDelayMs, undefined, { signal });
-    if (ticket.fault === 'truncated') {
+    if (fault === 'truncated') {
       res.write(png.subarray(0, Math.floor(png.length / 2)), () => res.destroy());
       return;
     }
@@ -60,6 +62,14 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
   } catch {
     res.destroy();
   }
+}
+
+/** A truncated or wrong-type fault strikes the first download of its URL only; the others are permanent. */
+function oneShot(state: SimState, path: string, fault: ImageFault | undefined): ImageFault | undefined {
+  if (fault !== 'truncated' && fault !== 'wrong_type') return fault;
+  if (state.spentImageFaults.has(path)) return undefined;
+  state.spentImageFaults.add(path);
+  return fault;
 }
 
 function sendXml(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {

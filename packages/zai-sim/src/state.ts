@@ -19,7 +19,10 @@ export interface IssuedImage {
   userId?: string;
   /** Unix seconds, as in the response body. */
   created: number;
-  /** Set when the call carried an image_* fault: the URL will not serve this PNG. */
+  /**
+   * Set when the call carried an image_* fault. expired/not_found: the URL never serves the PNG;
+   * truncated/wrong_type: the first download fails, later ones succeed (a flaky CDN edge).
+   */
   fault?: ImageFault;
 }
 
@@ -32,6 +35,8 @@ export class SimState {
   readonly images = new ImageStore();
   readonly signer = new UrlSigner();
   issued: IssuedImage[] = [];
+  /** Paths of images whose one-shot fault (truncated, wrong_type) has already struck. */
+  readonly spentImageFaults = new Set<string>();
   /** Start times (ms) of admitted calls within the last second, for maxRps. */
   recentStarts: number[] = [];
   #nextSeed = randomInt(2 ** 32);
@@ -57,6 +62,7 @@ export class SimState {
     this.stats.reset();
     this.faults.clear();
     this.issued = [];
+    this.spentImageFaults.clear();
     this.recentStarts = [];
   }
 }

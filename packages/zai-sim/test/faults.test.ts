@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAULT_MODES } from '../src/index.ts';
 import type { FaultMode, Simulator } from '../src/index.ts';
@@ -210,6 +211,21 @@ describe('image faults', () => {
     expect(res.status).toBe(200);
     expect(res.type).toMatch(/^text\/html/);
     expect(res.bytes.toString()).toMatch(/<html/i);
+  });
+
+  it.each(['image_truncated', 'image_wrong_type'] as const)('%s strikes the first download only; a retry gets the PNG', async (mode) => {
+    const url = await faultedUrl(mode);
+    await download(url).catch(() => undefined);
+    const again = await download(url);
+    expect(again.status).toBe(200);
+    expect(again.type).toBe('image/png');
+    expect(createHash('sha256').update(again.bytes).digest('hex')).toBe(sim.issuedImages()[0]!.sha256);
+  });
+
+  it.each(['image_expired', 'image_not_found'] as const)('%s stays failed on every download', async (mode) => {
+    const url = await faultedUrl(mode);
+    expect((await download(url)).status).toBeGreaterThanOrEqual(400);
+    expect((await download(url)).status).toBeGreaterThanOrEqual(400);
   });
 
   it('apply only to the image of the call that drew them', async () => {

@@ -12,11 +12,13 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   if (!token) return;
   const expected = Buffer.from(token);
 
-  const requireAdmin = async (request: FastifyRequest) => {
+  const requireAdmin = (request: FastifyRequest, _reply: unknown, done: (err?: Error) => void) => {
     const given = Buffer.from(bearerToken(request) ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <ADMIN_TOKEN>"');
+      done(new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <ADMIN_TOKEN>"'));
+      return;
     }
+    done();
   };
 
   app.get('/admin/fleet', { onRequest: requireAdmin }, async () => {
