@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
 import { describe, expect, test } from '../test/fixtures.ts';
-import type { ChildWorker } from '../test/stack.ts';
+import type { ChildWorker, Stack } from '../test/stack.ts';
 import { waitUntil } from '../test/wait.ts';
 
 const JOBS = 500;
@@ -17,8 +17,9 @@ const WORKERS = 4;
 describe('chaos: workers killed at random', () => {
   test(`${JOBS} jobs, workers SIGKILLed and restarted: none lost, paid ≤ jobs + kills, bytes intact`, async ({ launch, sim }) => {
     const redis = await startRedisServer({ appendonly: true });
+    let stack: Stack | undefined;
     try {
-      const stack = await launch({
+      stack = await launch({
         worker: false,
         env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '1', ZAI_MAX_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
       });
@@ -86,6 +87,8 @@ describe('chaos: workers killed at random', () => {
       expect(paid).toBeGreaterThanOrEqual(JOBS);
       expect(verified).toBe(JOBS);
     } finally {
+      // The stack's connections go first, or they would reconnect forever to a stopped server.
+      await stack?.close();
       await redis.stop();
     }
   });

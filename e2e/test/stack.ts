@@ -220,18 +220,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       children.push(handle);
       return handle;
     },
-    async close() {
-      for (const child of children) await child.kill('SIGKILL');
-      if (worker) await worker.close();
-      await app.close();
-      await receiver.close();
-      await queues.close();
-      await deleteKeys(redis, prefix);
-      await deleteObjects(s3, bucket, `images/${prefix}`);
-      s3.destroy();
-      await apiRedis.quit();
-      await redis.quit();
-    },
+    close: () => (closing ??= shutdown()),
   };
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    for (const child of children) await child.kill('SIGKILL');
+    if (worker) await worker.close();
+    await app.close();
+    await receiver.close();
+    await queues.close();
+    await deleteKeys(redis, prefix);
+    await deleteObjects(s3, bucket, `images/${prefix}`);
+    s3.destroy();
+    await apiRedis.quit();
+    await redis.quit();
+  }
   return stack;
 }
