@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
 import { describe, expect, test } from '../test/fixtures.ts';
-import type { ChildWorker, Stack } from '../test/stack.ts';
+import type { ChildWorker } from '../test/stack.ts';
 import { waitUntil } from '../test/wait.ts';
 
 const JOBS = 500;
@@ -17,12 +17,11 @@ const WORKERS = 4;
 describe('chaos: workers killed at random', () => {
   test(`${JOBS} jobs, workers SIGKILLed and restarted: none lost, paid ≤ jobs + kills, bytes intact`, async ({ launch, sim }) => {
     const redis = await startRedisServer({ appendonly: true });
-    let stack: Stack | undefined;
+    const stack = await launch({
+      worker: false,
+      env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '1', ZAI_MAX_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
+    });
     try {
-      stack = await launch({
-        worker: false,
-        env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '1', ZAI_MAX_CONCURRENCY: '8', LOG_LEVEL: 'warn' },
-      });
       sim.configure({ latencyMs: { standard: [20, 200], hd: [20, 200] } });
 
       const workers: ChildWorker[] = Array.from({ length: WORKERS }, () => stack.spawnWorker());
@@ -88,7 +87,7 @@ describe('chaos: workers killed at random', () => {
       expect(verified).toBe(JOBS);
     } finally {
       // The stack's connections go first, or they would reconnect forever to a stopped server.
-      await stack?.close();
+      await stack.close();
       await redis.stop();
     }
   });

@@ -5,15 +5,13 @@
  */
 import { startRedisServer } from '@darkroom/local-stack';
 import { describe, expect, test } from '../test/fixtures.ts';
-import type { Stack } from '../test/stack.ts';
 import { waitUntil } from '../test/wait.ts';
 
 describe('chaos: Redis killed and restarted', () => {
   test('no acknowledged job is lost', async ({ launch, sim }) => {
     const redis = await startRedisServer({ appendonly: true, appendfsync: 'always' });
-    let stack: Stack | undefined;
+    const stack = await launch({ worker: false, env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn' } });
     try {
-      stack = await launch({ worker: false, env: { REDIS_URL: redis.url, WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn' } });
       sim.configure({ latencyMs: { standard: [50, 300], hd: [50, 300] } });
       const workers = [stack.spawnWorker(), stack.spawnWorker()];
       const acknowledged: string[] = [];
@@ -49,7 +47,7 @@ describe('chaos: Redis killed and restarted', () => {
       for (const worker of workers) expect(worker.process.exitCode, worker.output()).toBeNull();
     } finally {
       // The stack's connections go first, or they would reconnect forever to a stopped server.
-      await stack?.close();
+      await stack.close();
       await redis.stop();
     }
   });

@@ -4,7 +4,7 @@
  * Redis.
  */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, evictionPolicy, loadConfig } from '@darkroom/shared';
+import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, checkEvictionPolicy, loadConfig } from '@darkroom/shared';
 import { createWorker } from './worker.ts';
 import { createZaiClient } from './zai-client.ts';
 
@@ -17,10 +17,7 @@ async function main(): Promise<void> {
   const redis = createRedis(config.redis.url, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
-  const policy = await evictionPolicy(redis);
-  if (policy !== undefined && policy !== 'noeviction') {
-    logger.warn({ policy }, 'Redis maxmemory-policy is not noeviction: Redis may evict queued jobs under memory pressure');
-  }
+  await checkEvictionPolicy(redis, logger);
   const s3 = createS3Client(config.s3);
   await s3.send(new HeadBucketCommand({ Bucket: config.s3.bucket }));
 

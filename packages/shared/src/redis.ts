@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 
 /**
  * `worker`: blocking BullMQ connections; commands wait through a reconnect (BullMQ requires
@@ -30,4 +31,15 @@ export async function evictionPolicy(redis: Redis): Promise<string | undefined> 
   } catch {
     return undefined; // managed Redis may forbid CONFIG
   }
+}
+
+/** Start-up check: warns (and returns false) when Redis may evict queued jobs. */
+export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise<boolean> {
+  const policy = await evictionPolicy(redis);
+  if (policy === undefined || policy === 'noeviction') return true;
+  logger.warn(
+    { policy },
+    `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+  );
+  return false;
 }
