@@ -17,7 +17,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Check order: auth → account faults → validation → request faults → concurrency/rate gate → latency → answer. */
 export async function handleGeneration(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  state.stats.calls++;
+  state.stats.call();
   const fail = (error: ApiError) => {
     state.stats.outcome(outcomeKey(error));
     send(res, error.status, JSON_TYPE, errorBody(error, state.config.errorShape));

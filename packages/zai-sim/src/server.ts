@@ -29,6 +29,8 @@ export interface Simulator {
   config(): SimulatorConfig;
   failNext(mode: FaultMode, times?: number): void;
   stats(): SimulatorStats;
+  /** Arrival time (epoch ms) of every generation call since the last reset, in order. */
+  callTimes(): number[];
   issuedImages(): IssuedImage[];
   reset(): void;
   /** Stops listening and destroys every open connection, hanging ones included. */
@@ -75,6 +77,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state.faults.push(mode, times);
     },
     stats: () => state.stats.snapshot(),
+    callTimes: () => [...state.stats.callTimes],
     issuedImages: () => state.issued.map((image) => ({ ...image })),
     reset: () => state.reset(),
     close() {

@@ -16,12 +16,19 @@ export interface SimulatorStats {
 
 export class StatsRecorder {
   calls = 0;
+  /** Arrival time (epoch ms) of every call since the last reset. */
+  callTimes: number[] = [];
   generations = 0;
   inFlight = 0;
   maxInFlight = 0;
   imageDownloads = 0;
   imageFailures = 0;
   #outcomes = new Map<string, number>();
+
+  call(): void {
+    this.calls++;
+    this.callTimes.push(Date.now());
+  }
 
   outcome(key: string): void {
     this.#outcomes.set(key, (this.#outcomes.get(key) ?? 0) + 1);
@@ -39,6 +46,7 @@ export class StatsRecorder {
   /** In-flight calls are live, so they survive a reset. */
   reset(): void {
     this.calls = 0;
+    this.callTimes = [];
     this.generations = 0;
     this.maxInFlight = this.inFlight;
     this.imageDownloads = 0;

@@ -41,6 +41,20 @@ describe('maxConcurrency', () => {
   });
 });
 
+describe('callTimes', () => {
+  it('records the arrival of every call, rejected ones included, until a reset', async () => {
+    const before = Date.now();
+    await generate(sim);
+    await generate(sim, { model: 'cogview-4-250304', prompt: '' });
+    const times = sim.callTimes();
+    expect(times).toHaveLength(2);
+    expect(times[0]).toBeGreaterThanOrEqual(before);
+    expect(times[1]).toBeGreaterThanOrEqual(times[0]!);
+    sim.reset();
+    expect(sim.callTimes()).toEqual([]);
+  });
+});
+
 describe('maxRps', () => {
   it('answers 429 "1303" beyond maxRps starts within one second, then admits again', async () => {
     sim.configure({ maxRps: 3 });
