@@ -68,6 +68,9 @@ describe('Z.AI failures', () => {
     await waitUntil(async () => ((await stack.queues.generate.getJobCountByTypes('paused')) === 2 ? true : undefined), 'both jobs held by the pause');
     expect(sim.stats().calls).toBe(1);
     for (const id of [first, second]) expect((await stack.generations.get(id))?.status).toBe('queued');
+    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(metrics).toContain('darkroom_generation_paused{reason="1113"} 1');
+    expect(metrics).toContain('darkroom_queue_jobs{queue="generate",state="paused"} 2');
 
     const denied = await fetch(`${stack.apiUrl}/admin/fleet/resume`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
     expect(denied.status).toBe(401);
@@ -75,6 +78,9 @@ describe('Z.AI failures', () => {
     expect(await resumed.json()).toMatchObject({ resumed: true, was: { code: '1113' } });
     for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
     expect(sim.stats().generations).toBe(2);
+    const after = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(after).toContain('darkroom_generation_paused{reason=""} 0');
+    expect(after).toContain('darkroom_queue_jobs{queue="generate",state="completed"} 2');
   });
 
   test('a locked account (1112) pauses the fleet until a free probe shows it works again', async ({ launch, sim }) => {

@@ -21,6 +21,7 @@ import { IdempotencyKeys } from './idempotency.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -58,6 +59,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   healthRoutes(app, ctx);
+  metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
