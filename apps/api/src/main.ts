@@ -2,7 +2,7 @@
  * The API process: configuration once from the environment; Redis must answer or start-up fails;
  * SIGTERM/SIGINT stop listening, then close queues, then Redis.
  */
-import { ConfigError, connectRedis, createLogger, createQueues, createRedis, createS3Client, checkEvictionPolicy, loadConfig } from '@darkroom/shared';
+import { ConfigError, connectRedis, createLogger, createQueues, createRedis, createS3Client, checkEvictionPolicy, loadConfig, stopOnSignals } from '@darkroom/shared';
 import { buildApp } from './app.ts';
 
 async function main(): Promise<void> {
@@ -19,23 +19,11 @@ async function main(): Promise<void> {
   const app = buildApp({ config, redis, queues, s3, bucket: config.s3.bucket, logger });
   await app.listen({ port: config.http.port, host: config.http.host });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    app
-      .close()
-      .then(() => queues.close())
-      .then(() => redis.quit())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await app.close();
+    await queues.close();
+    await redis.quit();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@
  * Redis.
  */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, checkEvictionPolicy, loadConfig } from '@darkroom/shared';
+import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, checkEvictionPolicy, loadConfig, stopOnSignals } from '@darkroom/shared';
 import { createWorker } from './worker.ts';
 import { createZaiClient } from './zai-client.ts';
 
@@ -25,25 +25,10 @@ async function main(): Promise<void> {
   const running = await createWorker({ config, redis, s3, bucket: config.s3.bucket, zai, logger });
   logger.info({ zai: config.zai.baseUrl, concurrency: config.worker.concurrency }, 'worker ready');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining');
-    running
-      .close()
-      .then(() => redis.quit())
-      .then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await running.close();
+    await redis.quit();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -14,16 +14,36 @@ import {
   JobError,
   PermanentError,
   RateLimitedError,
+  TERMINAL,
   enqueueNotify,
   toJobView,
   type ErrorDetail,
   type GenerationRecord,
+  type Logger,
   type WebhookEvent,
 } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
 
 export function webhookId(id: string, event: WebhookEvent): string {
   return `msg_${id}_${event.endsWith('succeeded') ? 'succeeded' : 'failed'}`;
+}
+
+/**
+ * The record a stage should work on, or undefined when there is nothing left to do: a record that
+ * is gone (expired or deleted) is logged; a finished one is only re-announced, which is what a
+ * re-run after a crash between "record finished" and "job finished" needs.
+ */
+export async function openRecord(ctx: WorkerContext, id: string, log: Logger): Promise<GenerationRecord | undefined> {
+  const record = await ctx.generations.get(id);
+  if (!record) {
+    log.warn('generation record is gone (expired or deleted); nothing to do');
+    return undefined;
+  }
+  if (TERMINAL.has(record.status)) {
+    await announce(ctx, record);
+    return undefined;
+  }
+  return record;
 }
 
 /** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */

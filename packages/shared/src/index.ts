@@ -13,3 +13,4 @@ export * from './logger.ts';
 export * from './tenants.ts';
 export * from './net-guard.ts';
 export * from './fleet-state.ts';
+export * from './shutdown.ts';

@@ -5,9 +5,9 @@
  * by a peer) only hands over to the store stage.
  */
 import type { Job } from 'bullmq';
-import { PermanentError, TERMINAL, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
+import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
-import { announce, settle } from '../outcome.ts';
+import { openRecord, settle } from '../outcome.ts';
 
 function filtered(filters: ContentFilter[], minLevel: number | undefined): ContentFilter | undefined {
   if (minLevel === undefined) return undefined;
@@ -17,15 +17,8 @@ function filtered(filters: ContentFilter[], minLevel: number | undefined): Conte
 export async function processGenerate(ctx: WorkerContext, job: Job): Promise<void> {
   const { id, tenant } = generatePayload.parse(job.data);
   const log = ctx.log.child({ jobId: job.id, id, tenant, stage: 'generate' });
-  const record = await ctx.generations.get(id);
-  if (!record) {
-    log.warn('generation record is gone (expired or deleted); nothing to do');
-    return;
-  }
-  if (TERMINAL.has(record.status)) {
-    await announce(ctx, record);
-    return;
-  }
+  const record = await openRecord(ctx, id, log);
+  if (!record) return;
   if (record.zai) {
     log.info('Z.AI answer already saved: handing over to store without calling again');
     await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);

@@ -3,25 +3,18 @@
  * URL. Only an expired URL (403/404) leads back to generation, once, as a new paid round.
  */
 import type { Job } from 'bullmq';
-import { ImageExpiredError, TERMINAL, enqueueGenerate, storePayload } from '@darkroom/shared';
+import { ImageExpiredError, enqueueGenerate, storePayload } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { copyImage } from '../image-copy.ts';
-import { announce, settle } from '../outcome.ts';
+import { announce, openRecord, settle } from '../outcome.ts';
 
 export const MAX_REGENERATIONS = 1;
 
 export async function processStore(ctx: WorkerContext, job: Job): Promise<void> {
   const { id, tenant } = storePayload.parse(job.data);
   const log = ctx.log.child({ jobId: job.id, id, tenant, stage: 'store' });
-  const record = await ctx.generations.get(id);
-  if (!record) {
-    log.warn('generation record is gone (expired or deleted); nothing to do');
-    return;
-  }
-  if (TERMINAL.has(record.status)) {
-    await announce(ctx, record);
-    return;
-  }
+  const record = await openRecord(ctx, id, log);
+  if (!record) return;
   if (!record.zai) {
     log.warn('no saved Z.AI answer; returning the job to generation');
     await enqueueGenerate(ctx.queues, { id, tenant }, record.regenerations);
