@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { startRedisServer } from '@darkroom/local-stack';
 import { describe, expect, test } from './fixtures.ts';
 import { waitUntil } from './wait.ts';
 
@@ -52,5 +53,29 @@ describe('worker crashes and shutdowns', () => {
     expect(sim.stats().generations).toBe(3);
     expect(sim.stats().calls).toBe(3);
     expect(callsAtExit).toBeGreaterThanOrEqual(1);
+  });
+
+  test('SIGTERM while Redis is down: the worker still exits, and its job finishes once Redis is back', async ({ launch, sim }) => {
+    const redis = await startRedisServer({ appendonly: true, appendfsync: 'always' });
+    const stack = await launch({ worker: false, env: { REDIS_URL: redis.url, WORKER_SHUTDOWN_TIMEOUT_MS: '1000' } });
+    try {
+      sim.configure({ latencyMs: { standard: [1_500, 1_500], hd: [1_500, 1_500] } });
+      const worker = stack.spawnWorker({ LOG_LEVEL: 'info' });
+      const id = String((await stack.generate({ model: 'cogview-4-250304', prompt: 'redis away' })).body.id);
+      await waitUntil(() => sim.stats().inFlight >= 1 || undefined, 'the call in flight', 30_000);
+      await redis.kill();
+      worker.process.kill('SIGTERM');
+      const code = await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 20_000, 'still running'))]);
+      expect(code, worker.output()).toBe(1);
+      expect(worker.output()).toContain('shutdown did not finish in time');
+
+      await redis.restart();
+      stack.spawnWorker();
+      expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
+    } finally {
+      if (redis.pid === undefined) await redis.restart(); // the stack cleans its keys on close
+      await stack.close();
+      await redis.stop();
+    }
   });
 });

@@ -128,6 +128,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const redis = createRedis(config.redis.url, 'worker');
   await connectRedis(redis);
   const apiRedis = createRedis(config.redis.url, 'client');
+  // Chaos tests take Redis away on purpose: these connections reconnect quietly.
+  for (const connection of [redis, apiRedis]) connection.on('error', () => undefined);
   await connectRedis(apiRedis);
   const keys = redisKeys(prefix);
   const queues = createQueues(apiRedis, config);

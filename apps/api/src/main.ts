@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const app = buildApp({ config, redis, queues, s3, bucket: config.s3.bucket, logger });
   await app.listen({ port: config.http.port, host: config.http.host });
 
-  stopOnSignals(logger, async () => {
+  stopOnSignals(logger, 10_000, async () => {
     await app.close();
     await queues.close();
     await redis.quit();

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   const running = await createWorker({ config, redis, s3, bucket: config.s3.bucket, zai, logger });
   logger.info({ zai: config.zai.baseUrl, concurrency: config.worker.concurrency }, 'worker ready');
 
-  stopOnSignals(logger, async () => {
+  // Past the drain timeout the worker force-closes; this bounds that too, e.g. while Redis is away.
+  stopOnSignals(logger, config.worker.shutdownTimeoutMs + 5_000, async () => {
     await running.close();
     await redis.quit();
   });
