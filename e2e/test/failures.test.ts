@@ -33,6 +33,16 @@ describe('Z.AI failures', () => {
     expect(sim.stats().calls).toBe(3);
   });
 
+  test('after 1231 ("you already have a request") the job waits out its earlier call before resubmitting', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_TIMEOUT_MS: '1500', ZAI_BACKOFF_MS: '20', ZAI_MAX_ATTEMPTS: '3' } });
+    sim.failNext('duplicate_request_1231');
+    const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const [first, second] = sim.callTimes();
+    expect(second! - first!).toBeGreaterThanOrEqual(1500);
+    expect(sim.stats().generations).toBe(1);
+  });
+
   test('a Z.AI timeout is retried', async ({ launch, sim }) => {
     const stack = await launch({ env: { ZAI_TIMEOUT_MS: '300' } });
     sim.failNext('timeout');

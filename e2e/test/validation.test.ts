@@ -66,6 +66,12 @@ describe('request validation, as Z.AI documents it', () => {
     expect(new Set(fields)).toEqual(new Set(['model', 'prompt', 'size', 'quality', 'user_id']));
   });
 
+  test('messages say what is expected in plain words', async ({ launch }) => {
+    const stack = await launch({ worker: false });
+    const res = await stack.generate({ ...valid, metadata: [1, 2] });
+    expect((res.body.error as { details: unknown[] }).details).toEqual([{ field: 'metadata', message: 'must be a JSON object' }]);
+  });
+
   test('bad bodies get clear 4xx errors, never a 500', async ({ launch }) => {
     const stack = await launch({ worker: false });
     const malformed = await stack.request('POST', '/v1/images/generations', '{"model": ', { 'content-type': 'application/json' });

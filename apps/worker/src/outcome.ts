@@ -89,6 +89,9 @@ function detailOf(err: unknown): ErrorDetail & Record<string, unknown> {
 export async function settle(ctx: WorkerContext, job: Job, id: string, err: unknown): Promise<never> {
   const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
   const detail = detailOf(err);
+  if (err instanceof JobError && err.alert) {
+    log.error({ alert: err.alert, code: err.code, zai: err.zai?.body }, `operator attention: ${err.message}`);
+  }
 
   if (err instanceof RateLimitedError) {
     const delay = await ctx.fleet.cooldown(err);

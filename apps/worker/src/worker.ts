@@ -12,10 +12,12 @@ import {
   TERMINAL,
   TenantStore,
   WEBHOOK_BACKOFF,
+  ZAI_BACKOFF,
   createQueues,
   imageLinker,
   redisKeys,
   webhookRetryDelay,
+  zaiRetryDelay,
   type Config,
   type Logger,
 } from '@darkroom/shared';
@@ -86,6 +88,10 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...common,
       concurrency: config.worker.concurrency,
       ...(config.zai.maxRps ? { limiter: { max: config.zai.maxRps, duration: 1000 } } : {}),
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+          type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
+      },
     }),
     new Worker(QUEUE.store, (job: Job) => processStore(ctx, job), { ...common, concurrency: config.worker.concurrency }),
     new Worker(QUEUE.notify, (job: Job) => processNotify(ctx, job), {

@@ -72,7 +72,7 @@ export function createZaiClient(cfg: Config['zai'] & { apiKey: string }, dispatc
   }
 
   const classify = (status: number, text: string) =>
-    classifyZaiFailure(parseZaiError(status, text), { rateLimitDelayMs: cfg.backoffMs });
+    classifyZaiFailure(parseZaiError(status, text), { rateLimitDelayMs: cfg.backoffMs, duplicateDelayMs: cfg.timeoutMs });
 
   return {
     async generate(req) {

@@ -22,10 +22,16 @@ export interface ErrorDetail {
 export abstract class JobError extends Error {
   readonly code: string;
   readonly zai: ZaiFailure | undefined;
+  /** Set when an operator must look (configuration, unknown Z.AI code); logged at error level. */
+  alert: string | undefined;
   constructor(code: string, message: string, zai?: ZaiFailure, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.zai = zai;
+  }
+  withAlert(alert: string): this {
+    this.alert = alert;
+    return this;
   }
   detail(): ErrorDetail {
     return { code: this.code, message: this.message };
@@ -37,9 +43,17 @@ export class PermanentError extends JobError {
   override name = 'PermanentError';
 }
 
-/** May succeed later: retry with exponential backoff and jitter, spending an attempt. */
+/**
+ * May succeed later: retry with exponential backoff and jitter, spending an attempt, and not
+ * sooner than `retryAfterMs` when the cause has a known minimum wait.
+ */
 export class TransientError extends JobError {
   override name = 'TransientError';
+  readonly retryAfterMs: number;
+  constructor(code: string, message: string, zai?: ZaiFailure, options: ErrorOptions & { retryAfterMs?: number } = {}) {
+    super(code, message, zai, options);
+    this.retryAfterMs = options.retryAfterMs ?? 0;
+  }
 }
 
 /**

@@ -38,7 +38,7 @@ const size = z.string().superRefine((value, ctx) => {
 });
 
 const metadata = z
-  .record(z.string(), z.json())
+  .record(z.string(), z.json(), { error: 'must be a JSON object' })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
   });

@@ -10,6 +10,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from './config.ts';
+import { TransientError } from './errors.ts';
 
 export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -19,6 +20,8 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Name of the custom backoff the notify worker implements from WEBHOOK_RETRY_SCHEDULE. */
 export const WEBHOOK_BACKOFF = 'webhook-schedule';
+/** Name of the custom backoff of generate jobs: exponential with jitter, floored by the error's retryAfterMs. */
+export const ZAI_BACKOFF = 'zai-backoff';
 
 export const generatePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
 export const storePayload = generatePayload;
@@ -46,7 +49,7 @@ export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
     generate: {
       ...keep,
       attempts: config.zai.maxAttempts,
-      backoff: { type: 'exponential', delay: config.zai.backoffMs, jitter: 0.5 },
+      backoff: { type: ZAI_BACKOFF, delay: config.zai.backoffMs },
     },
     store: {
       ...keep,
@@ -60,6 +63,16 @@ export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
       delay: schedule[0] ?? 0,
     },
   };
+}
+
+/**
+ * Delay before generate attempt `attemptsMade + 1`: BullMQ's exponential backoff with 50% jitter,
+ * but never shorter than what the error asks for (TransientError.retryAfterMs).
+ */
+export function zaiRetryDelay(baseMs: number, attemptsMade: number, err: unknown, random = Math.random): number {
+  const exponential = baseMs * 2 ** Math.max(attemptsMade - 1, 0);
+  const jittered = Math.round(exponential * (1 - 0.5 * random()));
+  return Math.max(jittered, err instanceof TransientError ? err.retryAfterMs : 0);
 }
 
 /** Delay before notify attempt `attemptsMade + 1`, from WEBHOOK_RETRY_SCHEDULE. */

@@ -2,7 +2,7 @@
  * Z.AI business codes → what we do about them. The one table (see ZAI-API.md); a code that is not
  * here is treated by its HTTP status by `classifyZaiFailure` and logged by the caller.
  */
-import { FleetPauseError, PermanentError, RateLimitedError, TransientError, type ZaiFailure } from './errors.ts';
+import { FleetPauseError, PermanentError, RateLimitedError, TransientError, type JobError, type ZaiFailure } from './errors.ts';
 
 export type ZaiCodeClass =
   | 'retry' // transient: backoff, attempt spent
@@ -64,22 +64,34 @@ export function resetTimeFromMessage(message: string, now: number): number | und
 export interface ClassifyOptions {
   /** Base delay for fleet-wide backoff after a rate limit. */
   rateLimitDelayMs: number;
+  /**
+   * Least wait before resubmitting after 1231 ("you already have a request"): our earlier call is
+   * still running at Z.AI, so resubmitting at once would only be refused again (or pay twice).
+   */
+  duplicateDelayMs: number;
   now?: number;
 }
 
 /** Turns one failed Z.AI answer into the error class that decides its fate. */
-export function classifyZaiFailure(failure: ZaiFailure, opts: ClassifyOptions): Error & { code: string } {
+export function classifyZaiFailure(failure: ZaiFailure, opts: ClassifyOptions): JobError {
+  const known = zaiCodeClass(failure.code);
+  const error = classify(known ?? byStatus(failure.status), failure, opts);
+  return known === undefined && failure.code !== undefined ? error.withAlert('zai_unknown_code') : error;
+}
+
+function classify(cls: ZaiCodeClass, failure: ZaiFailure, opts: ClassifyOptions): JobError {
   const now = opts.now ?? Date.now();
-  const cls = zaiCodeClass(failure.code) ?? byStatus(failure.status);
   const code = failure.code ?? `http_${failure.status}`;
   const message = failure.message || `Z.AI answered HTTP ${failure.status}`;
   switch (cls) {
     case 'retry':
-    case 'duplicate':
       return new TransientError(code, message, failure);
+    case 'duplicate':
+      return new TransientError(code, message, failure, { retryAfterMs: opts.duplicateDelayMs });
     case 'permanent':
-    case 'misconfigured':
       return new PermanentError(code, message, failure);
+    case 'misconfigured':
+      return new PermanentError(code, message, failure).withAlert('zai_configuration');
     case 'pause':
       return new FleetPauseError(code, message, { zai: failure });
     case 'daily-quota':

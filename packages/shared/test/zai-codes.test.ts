@@ -3,7 +3,7 @@ import { FleetPauseError, PermanentError, RateLimitedError, TransientError } fro
 import { classifyZaiFailure, nextDailyReset, resetTimeFromMessage } from '../src/zai-codes.ts';
 
 const classify = (status: number, code: string | undefined, message = 'm') =>
-  classifyZaiFailure({ status, code, message, body: '' }, { rateLimitDelayMs: 100, now: Date.parse('2026-11-24T10:00:00Z') });
+  classifyZaiFailure({ status, code, message, body: '' }, { rateLimitDelayMs: 100, duplicateDelayMs: 30_000, now: Date.parse('2026-11-24T10:00:00Z') });
 
 describe('Z.AI failure classes', () => {
   it.each([
@@ -30,6 +30,18 @@ describe('Z.AI failure classes', () => {
   it('only 1302 lowers the shared concurrency cap', () => {
     expect((classify(429, '1302') as RateLimitedError).lowerConcurrency).toBe(true);
     expect((classify(429, '1305') as RateLimitedError).lowerConcurrency).toBe(false);
+  });
+
+  it('waits out our earlier call before resubmitting after 1231; other transients wait only the backoff', () => {
+    expect(classify(400, '1231')).toMatchObject({ name: 'TransientError', retryAfterMs: 30_000 });
+    expect(classify(500, '500')).toMatchObject({ retryAfterMs: 0 });
+  });
+
+  it('raises an alert for configuration codes and for codes not in the table', () => {
+    for (const code of ['1211', '1212', '1220', '1221', '1222']) expect(classify(400, code).alert).toBe('zai_configuration');
+    expect(classify(400, '9999').alert).toBe('zai_unknown_code');
+    expect(classify(503, undefined).alert).toBeUndefined();
+    expect(classify(400, '1214').alert).toBeUndefined();
   });
 
   it('falls back to the HTTP status for unknown codes', () => {
