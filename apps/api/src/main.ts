@@ -2,7 +2,7 @@
  * The API process: configuration once from the environment; Redis must answer or start-up fails;
  * SIGTERM/SIGINT stop listening, then close queues, then Redis.
  */
-import { ConfigError, connectRedis, createLogger, createQueues, createRedis, createS3Client, checkEvictionPolicy, loadConfig, stopOnSignals } from '@darkroom/shared';
+import { ConfigError, connectRedis, createLogger, createQueues, createRedis, createS3Client, checkRedisSettings, loadConfig, stopOnSignals } from '@darkroom/shared';
 import { buildApp } from './app.ts';
 
 async function main(): Promise<void> {
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const redis = createRedis(config.redis.url, 'client');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
-  await checkEvictionPolicy(redis, logger);
+  await checkRedisSettings(redis, logger);
   const queues = createQueues(redis, config);
   const s3 = createS3Client(config.s3);
   const app = buildApp({ config, redis, queues, s3, bucket: config.s3.bucket, logger });

@@ -4,7 +4,7 @@
  * Redis.
  */
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, checkEvictionPolicy, loadConfig, stopOnSignals } from '@darkroom/shared';
+import { ConfigError, connectRedis, createLogger, createRedis, createS3Client, checkRedisSettings, loadConfig, stopOnSignals } from '@darkroom/shared';
 import { createWorker } from './worker.ts';
 import { createZaiClient } from './zai-client.ts';
 
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const redis = createRedis(config.redis.url, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
-  await checkEvictionPolicy(redis, logger);
+  await checkRedisSettings(redis, logger);
   const s3 = createS3Client(config.s3);
   await s3.send(new HeadBucketCommand({ Bucket: config.s3.bucket }));
 

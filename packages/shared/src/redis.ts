@@ -23,23 +23,33 @@ export async function connectRedis(redis: Redis): Promise<void> {
   await redis.ping();
 }
 
-/** BullMQ needs `maxmemory-policy noeviction`; anything else can silently drop queued jobs. */
-export async function evictionPolicy(redis: Redis): Promise<string | undefined> {
+async function configValue(redis: Redis, name: string): Promise<string | undefined> {
   try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const reply = (await redis.config('GET', name)) as string[];
     return reply[1];
   } catch {
     return undefined; // managed Redis may forbid CONFIG
   }
 }
 
-/** Start-up check: warns (and returns false) when Redis may evict queued jobs. */
-export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise<boolean> {
-  const policy = await evictionPolicy(redis);
-  if (policy === undefined || policy === 'noeviction') return true;
-  logger.warn(
-    { policy },
-    `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
-  );
-  return false;
+/**
+ * Start-up check of the Redis settings that keep acknowledged jobs: `maxmemory-policy noeviction`
+ * (BullMQ needs it; anything else may evict queued jobs) and an AOF (without it a Redis restart
+ * loses everything since the last snapshot). Warns for each one missing; true when none is.
+ */
+export async function checkRedisSettings(redis: Redis, logger: Logger): Promise<boolean> {
+  let ok = true;
+  const policy = await configValue(redis, 'maxmemory-policy');
+  if (policy !== undefined && policy !== 'noeviction') {
+    ok = false;
+    logger.warn(
+      { policy },
+      `Redis maxmemory-policy is "${policy}", not "noeviction": under memory pressure Redis may evict queued jobs. Set maxmemory-policy noeviction.`,
+    );
+  }
+  if ((await configValue(redis, 'appendonly')) === 'no') {
+    ok = false;
+    logger.warn('Redis runs without an AOF (appendonly no): a Redis restart can lose acknowledged jobs. Set appendonly yes (appendfsync always to lose none).');
+  }
+  return ok;
 }
