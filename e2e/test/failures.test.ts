@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
 import { describe, expect, test } from './fixtures.ts';
+import { startS3FaultProxy } from './s3-fault-proxy.ts';
 import { waitUntil } from './wait.ts';
 
 const body = { model: 'cogview-4-250304', prompt: 'failure modes', size: '512x512' };
@@ -145,6 +147,24 @@ describe('image copy failures', () => {
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'image_expired' } });
     expect(sim.stats().generations).toBe(2);
+  });
+
+  test('S3 resets and 503 SlowDown are retried with backoff: one paid generation, one whole object', async ({ launch, sim }) => {
+    const proxy = await startS3FaultProxy(inject('s3').endpoint);
+    const stack = await launch({ env: { S3_ENDPOINT: proxy.endpoint, STORE_MAX_ATTEMPTS: '6' } });
+    try {
+      proxy.failNextPuts('reset', 'slow_down', 'slow_down');
+      const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
+      expect(done.status).toBe('succeeded');
+      expect(proxy.puts).toBeGreaterThanOrEqual(4);
+      expect(sim.stats().generations).toBe(1);
+      const result = done.result as { sha256: string; key: string; bucket: string };
+      const stored = await stack.s3.send(new GetObjectCommand({ Bucket: result.bucket, Key: result.key }));
+      expect(createHash('sha256').update(await stored.Body!.transformToByteArray()).digest('hex')).toBe(sim.issuedImages()[0]!.sha256);
+    } finally {
+      await stack.close(); // its clean-up goes through the proxy
+      await proxy.close();
+    }
   });
 
   test.for(['image_truncated', 'image_wrong_type'] as const)('%s: the copy is retried from the saved URL, never storing a partial object', async (mode, { launch, sim }) => {
