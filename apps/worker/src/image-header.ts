@@ -41,4 +41,3 @@ export function readImageHeader(head: Buffer): ImageHeader | undefined {
   return png(head) ?? jpeg(head) ?? webp(head);
 }
 
-export const EXTENSION: Record<ImageHeader['format'], string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };

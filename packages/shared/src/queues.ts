@@ -24,6 +24,7 @@ export const WEBHOOK_BACKOFF = 'webhook-schedule';
 export const ZAI_BACKOFF = 'zai-backoff';
 
 export const generatePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
+/** @alias The store stage names the same generation. */
 export const storePayload = generatePayload;
 export const notifyPayload = z.object({
   v: z.literal(1),

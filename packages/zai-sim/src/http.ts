@@ -44,7 +44,3 @@ export function abortOnClose(res: ServerResponse): AbortSignal {
   });
   return controller.signal;
 }
-
-export function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
-}
