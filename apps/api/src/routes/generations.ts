@@ -14,7 +14,7 @@ import {
 } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
-import { fingerprint } from '../idempotency.ts';
+import { fingerprint, type IdempotencyClaim } from '../idempotency.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -56,24 +56,27 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const tenant = request.tenant;
     const print = fingerprint(body);
 
-    const replay = async (claimId: string, claimPrint: string) => {
-      if (claimPrint !== print) {
+    const accepted = (record: GenerationRecord) => {
+      void reply.status(202).header('location', `/v1/images/generations/${record.id}`);
+      return view(record);
+    };
+    /** The job an earlier request with this key created, or undefined if it did not get that far. */
+    const replay = async (claim: IdempotencyClaim | undefined) => {
+      if (!claim) return undefined;
+      if (claim.fingerprint !== print) {
         throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with a different request');
       }
-      const existing = await ctx.generations.get(claimId);
+      const existing = await ctx.generations.get(claim.id);
       if (!existing) return undefined;
       // Closes the gap where the first request died between creating the record and enqueueing.
-      if (existing.status === 'queued' && existing.regenerations === 0) await enqueueGenerate(ctx.queues, { id: claimId, tenant });
+      if (existing.status === 'queued' && existing.regenerations === 0) await enqueueGenerate(ctx.queues, { id: claim.id, tenant });
       void reply.header('idempotent-replayed', 'true');
-      return reply.status(202).header('location', `/v1/images/generations/${claimId}`).send(await view(existing));
+      return existing;
     };
 
     if (idempotencyKey) {
-      const prior = await ctx.idempotency.find(tenant, idempotencyKey);
-      if (prior) {
-        const sent = await replay(prior.id, prior.fingerprint);
-        if (sent) return sent;
-      }
+      const prior = await replay(await ctx.idempotency.find(tenant, idempotencyKey));
+      if (prior) return accepted(prior);
     }
 
     const now = Date.now();
@@ -93,14 +96,13 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     await ctx.generations.create(record);
     if (idempotencyKey && !(await ctx.idempotency.claim(tenant, idempotencyKey, { id: record.id, fingerprint: print }))) {
       await ctx.generations.delete(record.id);
-      const winner = await ctx.idempotency.find(tenant, idempotencyKey);
-      const sent = winner ? await replay(winner.id, winner.fingerprint) : undefined;
-      if (sent) return sent;
+      const winner = await replay(await ctx.idempotency.find(tenant, idempotencyKey));
+      if (winner) return accepted(winner);
       throw new ApiError('idempotency_conflict', 'a concurrent request with this Idempotency-Key did not complete; retry');
     }
     await enqueueGenerate(ctx.queues, { id: record.id, tenant });
     request.log.info({ id: record.id, tenant }, 'queued');
-    return reply.status(202).header('location', `/v1/images/generations/${record.id}`).send(await view(record));
+    return accepted(record);
   });
 
   app.get<{ Params: { id: string } }>('/v1/images/generations/:id', async (request) => {
