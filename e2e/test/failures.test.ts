@@ -19,6 +19,20 @@ describe('Z.AI failures', () => {
     expect(await stack.queues.generate.getGlobalConcurrency()).toBeLessThan(4);
   });
 
+  test('a 1303 cools down the whole fleet: no worker process calls Z.AI until the cooldown ends', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { ZAI_BACKOFF_MS: '1500' } });
+    const workers = [stack.spawnWorker(), stack.spawnWorker()];
+    sim.failNext('rate_limit_1303');
+    const first = String((await stack.generate(body)).body.id);
+    await waitUntil(() => sim.stats().outcomes['429:1303'] === 1 || undefined, 'the 1303', 30_000);
+    const rest = await Promise.all([1, 2, 3].map(async () => String((await stack.generate(body)).body.id)));
+    for (const id of [first, ...rest]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    const [limited, ...after] = sim.callTimes();
+    expect(after).toHaveLength(4);
+    expect(Math.min(...after) - limited!).toBeGreaterThanOrEqual(1400);
+    for (const worker of workers) expect(worker.process.exitCode).toBeNull();
+  });
+
   test('retries a 500 with backoff until it succeeds', async ({ launch, sim }) => {
     const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '3' } });
     sim.failNext('server_error_500', 2);

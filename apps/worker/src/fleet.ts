@@ -69,7 +69,14 @@ export class Fleet {
       await this.#redis.set(this.#keys.zaiCapLowered, String(Date.now()), 'PX', CAP_QUIET_MS);
     }
     const paused = await this.state.read();
-    if (!paused) return;
+    if (!paused) {
+      // A pause that raced a resume can leave BullMQ paused with no reason recorded: undo it.
+      if (await this.#queue.isPaused()) {
+        await this.#queue.resume();
+        this.#log.warn('generation queue was paused without a recorded reason: resumed');
+      }
+      return;
+    }
     if (paused.resumeAt !== undefined) {
       if (Date.now() >= paused.resumeAt) await this.#resume(paused, 'reset time passed');
       return;

@@ -87,7 +87,9 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     new Worker(QUEUE.generate, (job: Job) => processGenerate(ctx, job), {
       ...common,
       concurrency: config.worker.concurrency,
-      ...(config.zai.maxRps ? { limiter: { max: config.zai.maxRps, duration: 1000 } } : {}),
+      // BullMQ honours queue.rateLimit() (our fleet-wide cooldown after a 429) only in workers that
+      // have a limiter, so there is always one; without ZAI_MAX_RPS it never binds by itself.
+      limiter: { max: config.zai.maxRps ?? Number.MAX_SAFE_INTEGER, duration: 1000 },
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
           type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
