@@ -78,4 +78,27 @@ describe('worker crashes and shutdowns', () => {
       await redis.stop();
     }
   });
+
+  test('a worker stalled mid-call (lock lost, process alive) is not raced by the peer that takes its job over', async ({ launch, sim }) => {
+    // The stall must stay shorter than the call's timeout: a call that times out may be paid for anyway.
+    const env = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '500', ZAI_TIMEOUT_MS: '15000' };
+    const stack = await launch({ worker: false, env });
+    sim.configure({ latencyMs: { standard: [2_000, 2_000], hd: [2_000, 2_000] } });
+    const stalled = stack.spawnWorker();
+    const id = String((await stack.generate({ model: 'cogview-4-250304', prompt: 'stall me' })).body.id);
+    await waitUntil(() => sim.stats().inFlight >= 1 || undefined, 'the call in flight', 30_000);
+    stalled.process.kill('SIGSTOP');
+    stack.spawnWorker();
+    try {
+      // Taken over: the peer either calls Z.AI itself or puts the job aside until the first call's deadline.
+      const takenOver = async () => sim.stats().calls >= 2 || (await stack.queues.generate.getJobState(id)) === 'delayed';
+      await waitUntil(async () => (await takenOver()) || undefined, 'the peer to take the job over', 20_000);
+    } finally {
+      stalled.process.kill('SIGCONT');
+    }
+    expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
+    await waitUntil(() => sim.stats().inFlight === 0 || undefined, 'every call to finish');
+    expect(sim.stats().generations).toBe(1);
+    expect((await stack.generations.get(id))?.paid_generations).toBe(1);
+  });
 });

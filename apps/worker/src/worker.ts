@@ -84,7 +84,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     autorun: false,
   };
   const workers = [
-    new Worker(QUEUE.generate, (job: Job) => processGenerate(ctx, job), {
+    new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
       ...common,
       concurrency: config.worker.concurrency,
       // BullMQ honours queue.rateLimit() (our fleet-wide cooldown after a 429) only in workers that

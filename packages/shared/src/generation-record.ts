@@ -74,6 +74,8 @@ const recordSchema = z.object({
   paid_generations: num.default(0),
   /** Paid rounds after the first, made because the temporary image URL expired before the copy. */
   regenerations: num.default(0),
+  /** Set while a worker waits for Z.AI: until then, no other worker may call for this record. */
+  calling_until: num.optional(),
   zai: json(z.custom<ZaiResult>((v) => typeof v === 'object' && v !== null)).optional(),
   result: json(z.custom<StoredImage>((v) => typeof v === 'object' && v !== null)).optional(),
   error: json(z.custom<ErrorDetail>((v) => typeof v === 'object' && v !== null)).optional(),
@@ -102,10 +104,17 @@ function encode(fields: Writable): { set: string[]; del: string[] } {
   return { set, del };
 }
 
-// Updates only a record that exists, so a late worker never resurrects an expired one.
+// Updates only a record that exists, so a late worker never resurrects an expired one, and never
+// moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
 const UPDATE_IF_EXISTS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local nset = tonumber(ARGV[1])
+local current = redis.call('HGET', KEYS[1], 'status')
+if current == 'succeeded' or current == 'failed' then
+  for i = 2, 1 + nset, 2 do
+    if ARGV[i] == 'status' then return 2 end
+  end
+end
 if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + nset)) end
 for i = 2 + nset, #ARGV - 1 do redis.call('HDEL', KEYS[1], ARGV[i]) end
 local ttl = tonumber(ARGV[#ARGV])
@@ -131,7 +140,10 @@ export class GenerationStore {
     return recordSchema.parse(raw);
   }
 
-  /** Sets (or with null, clears) fields; `ttlSeconds` starts the retention clock. False if gone. */
+  /**
+   * Sets (or with null, clears) fields; `ttlSeconds` starts the retention clock. False if the
+   * record is gone, or if the update would change the status of a finished record.
+   */
   async update(id: string, fields: Writable, ttlSeconds = 0): Promise<boolean> {
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
     const args = [String(set.length), ...set, ...del, String(ttlSeconds)];

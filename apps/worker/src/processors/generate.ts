@@ -1,58 +1,69 @@
 /**
- * Stage 1: the paid call. Invariant: a generation is paid for at most once per round, because
- * Z.AI's answer is saved on the record before anything else happens, and every run first checks
- * the record: a job that finds an answer saved (a crash after the call, a stalled job taken over
- * by a peer) only hands over to the store stage.
+ * Stage 1: the paid call. Invariants:
+ * - Z.AI's answer is saved on the record before anything else happens, and every run first checks
+ *   the record: a job that finds an answer saved (a crash after the call, a stalled job taken over
+ *   by a peer) only hands over to the store stage.
+ * - Before calling, the record is marked `calling_until` (the call's deadline plus a margin). A run
+ *   that finds the mark unexpired waits for it instead of calling: the first worker may only be
+ *   stalled (lost its lock, event loop blocked) and still get its answer. So one paid call per
+ *   round, unless the caller crashed mid-call, which only costs the wait.
  */
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { openRecord, settle } from '../outcome.ts';
 
-function filtered(filters: ContentFilter[], minLevel: number | undefined): ContentFilter | undefined {
-  if (minLevel === undefined) return undefined;
-  return filters.find((f) => f.level < minLevel);
+/** Slack on top of ZAI_TIMEOUT_MS for clock skew between workers and the save after the answer. */
+const CALL_MARGIN_MS = 5_000;
+
+function filterError(filters: ContentFilter[], minLevel: number | undefined): PermanentError | undefined {
+  const blocked = minLevel === undefined ? undefined : filters.find((f) => f.level < minLevel);
+  if (!blocked) return undefined;
+  return new PermanentError(
+    'content_filtered',
+    `content filter level ${blocked.level} (${blocked.role}) is below CONTENT_FILTER_MIN_LEVEL ${minLevel}`,
+  );
 }
 
-export async function processGenerate(ctx: WorkerContext, job: Job): Promise<void> {
+export async function processGenerate(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
   const { id, tenant } = generatePayload.parse(job.data);
   const log = ctx.log.child({ jobId: job.id, id, tenant, stage: 'generate' });
   const record = await openRecord(ctx, id, log);
   if (!record) return;
+  const minLevel = ctx.config.zai.contentFilterMinLevel;
   if (record.zai) {
+    const blocked = filterError(record.zai.content_filter, minLevel);
+    if (blocked) return settle(ctx, job, id, blocked);
     log.info('Z.AI answer already saved: handing over to store without calling again');
     await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
     return;
   }
+  if (record.calling_until !== undefined && record.calling_until > Date.now() && token) {
+    log.warn({ until: new Date(record.calling_until).toISOString() }, 'another worker may still be calling Z.AI for this job: waiting for it');
+    await job.moveToDelayed(record.calling_until, token);
+    throw new DelayedError();
+  }
 
-  await ctx.generations.update(id, { status: 'generating', started_at: record.started_at ?? Date.now() });
-  await ctx.generations.increment(id, 'attempts');
   const started = Date.now();
+  await ctx.generations.update(id, {
+    status: 'generating',
+    started_at: record.started_at ?? started,
+    calling_until: started + ctx.config.zai.timeoutMs + CALL_MARGIN_MS,
+  });
+  await ctx.generations.increment(id, 'attempts');
   let answer;
   try {
     answer = await ctx.zai.generate(record.request);
   } catch (err) {
+    await ctx.generations.update(id, { calling_until: null });
     return settle(ctx, job, id, err);
   }
-  await ctx.fleet.calm();
-  await ctx.generations.update(id, {
-    status: 'storing',
-    zai: { ...answer, received_at: Date.now() },
-    paid_generations: record.paid_generations + 1,
-  });
+  await ctx.generations.update(id, { status: 'storing', zai: { ...answer, received_at: Date.now() }, calling_until: null });
+  await ctx.generations.increment(id, 'paid_generations');
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
+  await ctx.fleet.calm();
 
-  const blocked = filtered(answer.content_filter, ctx.config.zai.contentFilterMinLevel);
-  if (blocked) {
-    return settle(
-      ctx,
-      job,
-      id,
-      new PermanentError(
-        'content_filtered',
-        `content filter level ${blocked.level} (${blocked.role}) is below CONTENT_FILTER_MIN_LEVEL ${ctx.config.zai.contentFilterMinLevel}`,
-      ),
-    );
-  }
+  const blocked = filterError(answer.content_filter, minLevel);
+  if (blocked) return settle(ctx, job, id, blocked);
   await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
 }

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack';
+import type { Redis } from 'ioredis';
+import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
+import { redisKeys } from '../src/keys.ts';
+import { connectRedis, createRedis } from '../src/redis.ts';
+
+describe('GenerationStore.update', () => {
+  let server: RedisServerHandle;
+  let redis: Redis;
+  let store: GenerationStore;
+  beforeAll(async () => {
+    server = await startRedisServer({ appendonly: false });
+    redis = createRedis(server.url, 'client');
+    await connectRedis(redis);
+    store = new GenerationStore(redis, redisKeys('t'));
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await server.stop();
+  });
+
+  const record = (): GenerationRecord => ({
+    id: newGenerationId(),
+    tenant: 'acme',
+    status: 'queued',
+    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
+    created_at: 1,
+    updated_at: 1,
+    attempts: 0,
+    paid_generations: 0,
+    regenerations: 0,
+  });
+
+  it('never moves a finished record to another status, but still updates its other fields', async () => {
+    const r = record();
+    await store.create(r);
+    expect(await store.update(r.id, { status: 'succeeded', completed_at: 5 })).toBe(true);
+    expect(await store.update(r.id, { status: 'queued', last_error: { code: 'late', message: 'stale worker' } })).toBe(false);
+    expect(await store.get(r.id)).toMatchObject({ status: 'succeeded', completed_at: 5 });
+    expect((await store.get(r.id))?.last_error).toBeUndefined();
+    expect(await store.update(r.id, { webhook: { event: 'e', webhook_id: 'w', status: 'delivered', attempts: 1 } })).toBe(true);
+    expect((await store.get(r.id))?.webhook?.status).toBe('delivered');
+  });
+
+  it('does not resurrect a record that is gone', async () => {
+    expect(await store.update(newGenerationId(), { status: 'storing' })).toBe(false);
+    expect(await redis.keys('t:gen:*')).toHaveLength(1);
+  });
+});
