@@ -222,7 +222,7 @@ describe('webhook delivery', () => {
 
 describe('retention', () => {
   test('finished records expire after JOB_RETENTION_HOURS, failed ones after FAILED_RETENTION_HOURS', async ({ launch, sim }) => {
-    const stack = await launch({ env: { JOB_RETENTION_HOURS: '2', FAILED_RETENTION_HOURS: '5' } });
+    const stack = await launch({ env: { JOB_RETENTION_HOURS: '2', FAILED_RETENTION_HOURS: '5', IDEMPOTENCY_TTL_HOURS: '1' } });
     const ok = String((await stack.generate(body)).body.id);
     await stack.waitForStatus(ok, ['succeeded']);
     sim.failNext('sensitive_content_1301');

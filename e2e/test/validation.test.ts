@@ -81,6 +81,11 @@ describe('request validation, as Z.AI documents it', () => {
     const notObject = await stack.request('POST', '/v1/images/generations', '[1,2]', { 'content-type': 'application/json' });
     expect(notObject.status).toBe(400);
 
+    const deep = `{"model":"cogview-4-250304","prompt":"p","metadata":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const nested = await stack.request('POST', '/v1/images/generations', deep, { 'content-type': 'application/json' });
+    expect(nested.status).toBe(400);
+    expect((nested.body.error as { code: string }).code).toBe('validation_error');
+
     const text = await stack.request('POST', '/v1/images/generations', 'prompt=cat', { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
 

@@ -87,6 +87,14 @@ export const envSchema = z
         message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
       });
     }
+    // A key outliving its job's record would answer every retry with a conflict.
+    if (env.IDEMPOTENCY_TTL_HOURS > env.JOB_RETENTION_HOURS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['IDEMPOTENCY_TTL_HOURS'],
+        message: `must not exceed JOB_RETENTION_HOURS (${env.JOB_RETENTION_HOURS})`,
+      });
+    }
   });
 
 function shape(env: z.output<typeof envSchema>) {

@@ -28,6 +28,7 @@ const V4: V4Range[] = [
   [0xac100000, 12, 'private'],
   [0xc0000000, 24, 'reserved'],
   [0xc0000200, 24, 'reserved'],
+  [0xc0586300, 24, 'reserved'], // 192.88.99.0/24, former 6to4 relay anycast
   [0xc0a80000, 16, 'private'],
   [0xc6120000, 15, 'reserved'],
   [0xc6336400, 24, 'reserved'],
@@ -71,8 +72,11 @@ function classifyV6(ip: string): AddressClass {
   if (zeros(0, 8)) return 'unspecified';
   if (zeros(0, 7) && at(7) === 1) return 'loopback';
   if (zeros(0, 5) && at(5) === 0xffff) return embeddedV4(6, 7); // ::ffff:a.b.c.d
+  if (zeros(0, 4) && at(4) === 0xffff && at(5) === 0) return embeddedV4(6, 7); // ::ffff:0:a.b.c.d (SIIT)
   if (zeros(0, 6)) return 'reserved'; // deprecated IPv4-compatible ::a.b.c.d
   if (at(0) === 0x64 && at(1) === 0xff9b && zeros(2, 6)) return embeddedV4(6, 7); // NAT64
+  if (at(0) === 0x64 && at(1) === 0xff9b && at(2) === 1) return 'private'; // local-use NAT64, 64:ff9b:1::/48
+  if (at(0) === 0x2001 && at(1) === 0) return 'reserved'; // Teredo, 2001::/32: tunnels to any IPv4
   if (at(0) === 0x2002) return embeddedV4(1, 2); // 6to4
   const first = at(0);
   if ((first & 0xfe00) === 0xfc00) return 'private'; // fc00::/7 unique local

@@ -48,6 +48,11 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/^S3_SECRET_ACCESS_KEY: .*go together/m);
   });
 
+  it('refuses idempotency keys that would outlive the records they point to', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_TTL_HOURS: '48', JOB_RETENTION_HOURS: '24' })).toThrow(/IDEMPOTENCY_TTL_HOURS: must not exceed JOB_RETENTION_HOURS \(24\)/);
+    expect(loadConfig({ IDEMPOTENCY_TTL_HOURS: '24', JOB_RETENTION_HOURS: '24' }).retention.idempotencySeconds).toBe(86_400);
+  });
+
   it('refuses a malformed retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1,,2' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
   });

@@ -33,6 +33,12 @@ describe('classifyAddress', () => {
     ['ff02::1', 'multicast'],
     ['2001:db8::1', 'reserved'],
     ['2606:4700:4700::1111', 'public'],
+    ['::ffff:0:a9fe:a9fe', 'link-local'],
+    ['::ffff:0:10.0.0.1', 'private'],
+    ['64:ff9b:1::a9fe:a9fe', 'private'],
+    ['2001:0:4136:e378::1', 'reserved'],
+    ['2001:4860:4860::8888', 'public'],
+    ['192.88.99.1', 'reserved'],
   ])('%s is %s', (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
   });

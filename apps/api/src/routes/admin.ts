@@ -38,8 +38,13 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const webhookId = record?.webhook?.webhook_id;
     const job = webhookId ? await ctx.queues.notify.getJob(webhookId) : undefined;
     if (!record || !job) throw new ApiError('not_found', `no webhook delivery for ${request.params.id}`);
-    if (!(await job.isFailed())) throw new ApiError('conflict', `the webhook of ${record.id} has not failed`);
-    await job.retry('failed', { resetAttemptsMade: true });
+    const notFailed = () => new ApiError('conflict', `the webhook of ${record.id} has not failed`);
+    if (!(await job.isFailed())) throw notFailed();
+    // A concurrent redeliver may have moved it first; BullMQ then refuses the retry.
+    await job.retry('failed', { resetAttemptsMade: true }).catch(async (err: unknown) => {
+      if (!(await job.isFailed())) throw notFailed();
+      throw err;
+    });
     request.log.warn({ id: record.id, webhookId }, 'webhook redelivery requested by an admin');
     return { id: record.id, webhook_id: webhookId, status: 'redelivering' };
   });

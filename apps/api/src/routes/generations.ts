@@ -19,6 +19,16 @@ import { fingerprint, type IdempotencyClaim } from '../idempotency.ts';
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** zod walks JSON values recursively: a body nested deeply enough overflows the stack. */
+function parseRequest(body: object) {
+  try {
+    return generationRequestSchema.safeParse(body);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ApiError('validation_error', 'the body is nested too deeply', [{ field: '(body)', message: 'is nested too deeply' }]);
+  }
+}
+
 export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const view = async (record: GenerationRecord) => {
     const url = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
@@ -35,7 +45,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
       throw new ApiError('validation_error', 'the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
     }
-    const parsed = generationRequestSchema.safeParse(request.body);
+    const parsed = parseRequest(request.body);
     if (!parsed.success) throw validationError(parsed.error.issues);
     const body = parsed.data;
     if (body.webhook_url) {
