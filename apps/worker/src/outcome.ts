@@ -95,9 +95,9 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
 
   if (err instanceof RateLimitedError) {
     const delay = await ctx.fleet.cooldown(err);
+    await ctx.queues.generate.rateLimit(delay);
     log.warn({ code: err.code, delay }, 'rate limited: slowing the queue, attempt not spent');
     await ctx.generations.update(id, { status: 'queued', last_error: detail });
-    await ctx.queues.generate.rateLimit(delay);
     throw new RateLimitError();
   }
   if (err instanceof FleetPauseError) {
