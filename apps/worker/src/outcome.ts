@@ -48,7 +48,7 @@ export async function openRecord(ctx: WorkerContext, id: string, log: Logger): P
 
 /** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */
 export async function announce(ctx: WorkerContext, record: GenerationRecord): Promise<void> {
-  if (!record.webhook_url || (record.status !== 'succeeded' && record.status !== 'failed')) return;
+  if (!record.webhook_url || !TERMINAL.has(record.status)) return;
   const event: WebhookEvent = record.status === 'succeeded' ? 'image.generation.succeeded' : 'image.generation.failed';
   const id = webhookId(record.id, event);
   const imageUrl = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
