@@ -5,8 +5,18 @@ import type { ChildProcess } from 'node:child_process';
 const live = new Set<ChildProcess>();
 let hooked = false;
 
+/** Signals the child's whole process group when it leads one (spawned detached), else the child. */
+export function killGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (proc.pid === undefined) throw new Error('not spawned');
+    process.kill(-proc.pid, signal);
+  } catch {
+    proc.kill(signal);
+  }
+}
+
 function killAll(): void {
-  for (const proc of live) proc.kill('SIGKILL');
+  for (const proc of live) killGroup(proc, 'SIGKILL');
   live.clear();
 }
 

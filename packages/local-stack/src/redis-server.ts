@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.ts';
 import { pingRedis } from './redis-ping.ts';
-import { killOnExit, releaseOnExit } from './children.ts';
+import { killGroup, killOnExit, releaseOnExit } from './children.ts';
 import { makeTempDir, removeDir } from './temp-dir.ts';
 
 export interface RedisServerOptions {
@@ -20,6 +20,8 @@ export interface RedisServerOptions {
   maxmemoryPolicy?: string;
   /** How long to wait for PING after (re)start; default 10 s. */
   startTimeoutMs?: number;
+  /** How long stop()/restart() wait after SIGTERM before SIGKILL; default 5 s. */
+  stopTimeoutMs?: number;
 }
 
 export interface RedisServerHandle {
@@ -29,7 +31,10 @@ export interface RedisServerHandle {
   dir: string;
   /** The current process's pid; undefined while it is not running. */
   pid: number | undefined;
-  /** SIGTERM, wait for exit, remove the data dir if it was created here. Idempotent. */
+  /**
+   * SIGTERM, wait for exit (at most stopTimeoutMs, then SIGKILL), remove the data dir if it was
+   * created here. Idempotent, and always ends: Redis refuses SIGTERM while it writes its first AOF.
+   */
   stop(): Promise<void>;
   /** SIGKILL, wait for exit. The data dir (AOF) is kept, for restart(). */
   kill(): Promise<void>;
@@ -81,12 +86,14 @@ async function startOn(port: number, dir: string, ownsDir: boolean, opts: RedisS
     '--logfile', '',
   ];
 
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a kill reaches the AOF-rewrite child it may have forked too.
+    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
@@ -126,7 +133,7 @@ async function startOn(port: number, dir: string, ownsDir: boolean, opts: RedisS
       const answeredBy = await pingRedis(HOST, port);
       if (answeredBy !== undefined && answeredBy === proc.pid) return;
       if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
+        killGroup(proc, 'SIGKILL');
         await exited;
         throw new Error(
           `${command} did not answer PING on ${HOST}:${port} within ${startTimeoutMs} ms ` +
@@ -137,10 +144,19 @@ async function startOn(port: number, dir: string, ownsDir: boolean, opts: RedisS
     }
   };
 
-  const signalAndWait = async (signal: NodeJS.Signals): Promise<void> => {
+  const signal = (sig: NodeJS.Signals): void => {
     const proc = child;
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    if (proc && proc.exitCode === null && proc.signalCode === null) killGroup(proc, sig);
+  };
+  const kill = async (): Promise<void> => {
+    signal('SIGKILL');
     await exited;
+  };
+  // Redis ignores a SIGTERM that arrives while it writes its initial AOF ("can't exit"), for good.
+  const terminate = async (): Promise<void> => {
+    signal('SIGTERM');
+    const done = await Promise.race([exited.then(() => true), sleep(stopTimeoutMs, false, { ref: false })]);
+    if (!done) await kill();
   };
 
   await launch();
@@ -156,17 +172,15 @@ async function startOn(port: number, dir: string, ownsDir: boolean, opts: RedisS
     stop() {
       stopping ??= (async () => {
         stopped = true;
-        await signalAndWait('SIGTERM');
+        await terminate();
         if (ownsDir) await removeDir(dir);
       })();
       return stopping;
     },
-    async kill() {
-      await signalAndWait('SIGKILL');
-    },
+    kill,
     async restart() {
       if (stopped) throw new Error('redis-server handle was stopped; start a new one');
-      await signalAndWait('SIGTERM');
+      await terminate();
       await launch();
     },
   };

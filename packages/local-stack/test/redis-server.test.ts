@@ -16,6 +16,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Live processes whose command line names `needle` (redis-server retitles itself `redis-server 127.0.0.1:PORT`). */
+async function processesNaming(needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle) && /redis/.test(cmdline)) found.push(`${entry} ${cmdline.replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
 const started: RedisServerHandle[] = [];
 const clients: Redis[] = [];
 
@@ -107,6 +118,23 @@ describe('startRedisServer', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('stop() ends even while Redis refuses SIGTERM during its initial AOF rewrite, and kills the rewrite too', async () => {
+    const redis = await start({ appendonly: false, stopTimeoutMs: 500 });
+    const client = connect(redis.url);
+    await client.eval("for i = 1, 1000 do redis.call('SET', 'k' .. i, 'v') end", 0);
+    // 10 ms per key: the first AOF takes ~10 s to write, and until then Redis "can't exit".
+    await client.config('SET', 'rdb-key-save-delay', '10000');
+    await client.config('SET', 'appendonly', 'yes');
+    expect(await client.info('persistence')).toMatch(/aof_rewrite_in_progress:1/);
+    client.disconnect();
+    const pid = redis.pid!;
+
+    await redis.stop();
+    expect(alive(pid)).toBe(false);
+    expect(await processesNaming(`:${redis.port}`)).toEqual([]);
+    expect(existsSync(redis.dir)).toBe(false);
   });
 
   it('restart() after a crash-free stop is refused; stop() is idempotent', async () => {
