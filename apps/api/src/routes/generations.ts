@@ -51,6 +51,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (body.webhook_url) {
       const allowed = await checkUrl(body.webhook_url, ctx.config.webhooks);
       if (!allowed.ok) {
+        request.log.info({ tenant: request.tenant, detail: allowed.detail }, 'webhook_url refused');
         throw new ApiError('validation_error', `invalid request: webhook_url ${allowed.reason}`, [
           { field: 'webhook_url', message: allowed.reason },
         ]);
