@@ -3,6 +3,7 @@
  * main() with loadConfig(env), frozen, and passed down. Nothing else reads process.env.
  */
 import { z } from 'zod';
+import { PROMPT_MAX_CHARS } from './generation-request.ts';
 
 const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -92,7 +93,7 @@ export const envSchema = z
     PORT: whole(0, 65_535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
     API_BODY_LIMIT_BYTES: whole(1024).default(1_048_576),
-    PROMPT_MAX_CHARS: whole(1).default(4_000),
+    PROMPT_MAX_CHARS: whole(1).default(PROMPT_MAX_CHARS),
     TENANT_MAX_UNFINISHED: whole(1).default(1_000),
     REDIS_MEMORY_HIGH_WATER: fraction.default(0.9),
     REDIS_MEMORY_CHECK_MS: whole(0).default(1_000),

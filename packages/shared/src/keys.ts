@@ -9,6 +9,8 @@ export function redisKeys(prefix: string) {
     deliveries: (id: string) => `${prefix}:gen:${id}:deliveries`,
     apiKey: (keyHash: string) => `${prefix}:apikey:${keyHash}`,
     tenant: (name: string) => `${prefix}:tenant:${name}`,
+    /** Sorted set (score: created_at) of the tenant's generations not yet succeeded or failed. */
+    openGenerations: (tenant: string) => `${prefix}:tenant:${tenant}:open`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:idem:${tenant}:${keyHash}`,
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,
