@@ -11,6 +11,7 @@ export function redisKeys(prefix: string) {
     tenant: (name: string) => `${prefix}:tenant:${name}`,
     /** Sorted set (score: created_at) of the tenant's generations not yet succeeded or failed. */
     openGenerations: (tenant: string) => `${prefix}:tenant:${tenant}:open`,
+    openRepairLock: (tenant: string) => `${prefix}:tenant:${tenant}:open-repair`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:idem:${tenant}:${keyHash}`,
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,

@@ -15,6 +15,7 @@ import {
 import type { ApiContext } from '../context.ts';
 import { ApiError, queueFull, validationError } from '../errors.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
+import { repairOpenGenerations } from '../open-generations.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -118,6 +119,8 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       throw new ApiError('idempotency_conflict', 'the generation this Idempotency-Key created no longer exists; use a new key');
     }
     if ('full' in admitted) {
+      const repaired = await repairOpenGenerations(ctx, tenant);
+      if (repaired > 0) request.log.warn({ tenant, repaired }, 'repaired open generations that had nothing to move them');
       throw new ApiError(
         'too_many_unfinished',
         `this tenant already has ${admitted.full} unfinished generations, the most allowed (TENANT_MAX_UNFINISHED=${tenantMaxUnfinished}); retry once some have finished`,
