@@ -18,8 +18,8 @@ export interface Delivery {
 export interface Receiver {
   url: string;
   deliveries: Delivery[];
-  /** Status to answer with; 200 by default. */
-  respondWith(status: number): void;
+  /** Status (and headers) to answer with; 200 by default. */
+  respondWith(status: number, headers?: Record<string, string>): void;
   waitFor(predicate: (d: Delivery[]) => boolean, timeoutMs?: number): Promise<Delivery[]>;
   close(): Promise<void>;
 }
@@ -28,6 +28,7 @@ export async function startReceiver(secret: string, host = '127.0.0.1'): Promise
   const wh = new Webhook(secret);
   const deliveries: Delivery[] = [];
   let status = 200;
+  let answerHeaders: Record<string, string> = {};
   const waiters = new Set<() => void>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -43,7 +44,7 @@ export async function startReceiver(secret: string, host = '127.0.0.1'): Promise
         error = (err as Error).message;
       }
       deliveries.push({ id: headers['webhook-id'] ?? '', verified: !error, error, payload, headers, at: Date.now() });
-      res.writeHead(status).end();
+      res.writeHead(status, answerHeaders).end();
       for (const wake of waiters) wake();
     });
   });
@@ -52,8 +53,9 @@ export async function startReceiver(secret: string, host = '127.0.0.1'): Promise
   return {
     url: `http://${host}:${port}/hooks`,
     deliveries,
-    respondWith: (s) => {
+    respondWith: (s, h = {}) => {
       status = s;
+      answerHeaders = h;
     },
     waitFor: (predicate, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {

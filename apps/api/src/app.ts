@@ -16,8 +16,10 @@ import {
 } from '@darkroom/shared';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
-import { ApiError, errorBody, handleError } from './errors.ts';
+import { isUtf8 } from 'node:buffer';
+import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
+import { MemoryGuard } from './memory-guard.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,12 +50,27 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     s3: deps.s3,
     bucket: deps.bucket,
     links: imageLinker(deps.s3, config.s3),
+    memory: new MemoryGuard(redis, {
+      highWater: config.limits.redisMemoryHighWater,
+      everyMs: config.limits.redisMemoryCheckMs,
+      log: deps.logger,
+    }),
   };
 
   const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(handleError);
+  // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(new ApiError('validation_error', 'the body is not valid UTF-8', [{ field: '(body)', message: 'is not valid UTF-8' }]), undefined);
+      return;
+    }
+    void parseJson(request, body.toString('utf8'), done);
+  });
+  app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Config, FleetState, GenerationStore, ImageLinker, Queues, RedisKeys, TenantStore } from '@darkroom/shared';
 import type { IdempotencyKeys } from './idempotency.ts';
+import type { MemoryGuard } from './memory-guard.ts';
 
 /** What the routes share, built once by buildApp. */
 export interface ApiContext {
@@ -16,4 +17,5 @@ export interface ApiContext {
   s3: S3Client;
   bucket: string;
   links: ImageLinker;
+  memory: MemoryGuard;
 }

@@ -3,6 +3,7 @@
  * the body. A 5xx never carries internals; anything a client sent never produces a 500.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ReplyError } from 'ioredis';
 import type { z } from 'zod';
 
 export const API_ERRORS = {
@@ -14,7 +15,9 @@ export const API_ERRORS = {
   unsupported_media_type: 415,
   conflict: 409,
   idempotency_conflict: 422,
+  too_many_unfinished: 429,
   service_unavailable: 503,
+  queue_full: 503,
   internal_error: 500,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERRORS;
@@ -28,10 +31,16 @@ export class ApiError extends Error {
   override name = 'ApiError';
   readonly code: ApiErrorCode;
   readonly details: FieldProblem[] | undefined;
+  /** Sent as Retry-After (429, 503). */
+  retryAfterSeconds: number | undefined;
   constructor(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
     super(message);
     this.code = code;
     this.details = details;
+  }
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = seconds;
+    return this;
   }
   get status(): number {
     return API_ERRORS[this.code];
@@ -65,8 +74,33 @@ function isRedisUnavailable(err: Error): boolean {
   return /Connection is closed|Stream isn't writeable|ECONNREFUSED|Reached the max retries/.test(err.message);
 }
 
+/** Redis refuses writes past `maxmemory` (noeviction) with an error reply whose code is OOM. */
+export function isRedisOutOfMemory(err: unknown): boolean {
+  return err instanceof (ReplyError as typeof Error) && err.message.startsWith('OOM ');
+}
+
+/** Refusing new work because Redis is (nearly) full: the queued work drains, then retry. */
+export function queueFull(retryAfterSeconds: number): ApiError {
+  return new ApiError('queue_full', 'the queue is full and accepts no new generations for now; retry later').retryAfter(retryAfterSeconds);
+}
+
+/** handleError for one app: Retry-After of the 503s that Redis's state decides. */
+export function errorHandler(retryAfterSeconds: number) {
+  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (isRedisOutOfMemory(err)) {
+      request.log.error({ err }, 'redis is out of memory: refusing new work');
+      return handleError(queueFull(retryAfterSeconds), request, reply);
+    }
+    if (!(err instanceof ApiError) && isRedisUnavailable(err)) void reply.header('retry-after', String(retryAfterSeconds));
+    return handleError(err, request, reply);
+  };
+}
+
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError) return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+  if (err instanceof ApiError) {
+    if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+    return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+  }
   const fastifyErr = err as FastifyError;
   const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
   if (mapped) return reply.status(API_ERRORS[mapped]).send(errorBody(mapped, fastifyErr.message));

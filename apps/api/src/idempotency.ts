@@ -1,7 +1,8 @@
 /**
  * Idempotency-Key: a repeat of a request returns the job the first one created, and reusing a key
- * for a different request is refused. The key is claimed with SET NX after the record exists, so
- * a loser of a race always finds the winner's record.
+ * for a different request is refused. The key is claimed in the same atomic step that creates the
+ * record (GenerationStore.admit), so of concurrent requests exactly one creates a record and the
+ * others find the winner's record.
  */
 import type { Redis } from 'ioredis';
 import { sha256Hex, type RedisKeys } from '@darkroom/shared';
@@ -28,14 +29,17 @@ export class IdempotencyKeys {
 
   async find(tenant: string, key: string): Promise<IdempotencyClaim | undefined> {
     const raw = await this.#redis.get(this.#key(tenant, key));
-    return raw ? (JSON.parse(raw) as IdempotencyClaim) : undefined;
+    return raw ? parseClaim(raw) : undefined;
   }
 
-  /** True if this call claimed the key for `claim.id`. */
-  async claim(tenant: string, key: string, claim: IdempotencyClaim): Promise<boolean> {
-    const ok = await this.#redis.set(this.#key(tenant, key), JSON.stringify(claim), 'EX', this.#ttlSeconds, 'NX');
-    return ok === 'OK';
+  /** What GenerationStore.admit needs to claim `key` for `claim.id` along with the record. */
+  claimFor(tenant: string, key: string, claim: IdempotencyClaim): { key: string; value: string; ttlSeconds: number } {
+    return { key: this.#key(tenant, key), value: JSON.stringify(claim), ttlSeconds: this.#ttlSeconds };
   }
+}
+
+export function parseClaim(raw: string): IdempotencyClaim {
+  return JSON.parse(raw) as IdempotencyClaim;
 }
 
 /** A stable fingerprint of a request body: same fields and values, same fingerprint. */

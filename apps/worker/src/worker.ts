@@ -100,8 +100,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...common,
       concurrency: Math.max(8, config.worker.concurrency),
       settings: {
-        backoffStrategy: (attemptsMade: number, type?: string) =>
-          type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade) : 0,
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
+          type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
   ];

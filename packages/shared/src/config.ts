@@ -3,6 +3,7 @@
  * main() with loadConfig(env), frozen, and passed down. Nothing else reads process.env.
  */
 import { z } from 'zod';
+import { PROMPT_MAX_CHARS } from './generation-request.ts';
 
 const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
@@ -28,10 +29,40 @@ const secondsList = z
   .regex(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*$/, 'expected comma-separated delays in seconds, e.g. "0,5,300"')
   .transform((s) => s.split(',').map((part) => Math.round(Number(part) * 1000)));
 
+const fraction = z
+  .string()
+  .trim()
+  .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a fraction between 0 and 1, e.g. 0.9')
+  .transform(Number);
+
 const hostList = z
   .string()
   .trim()
   .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
+
+/** SigV4 presigned URLs live at most 7 days. */
+export const PRESIGN_MAX_SECONDS = 604_800;
+/** Time a receiver has, after a webhook's last attempt, to fetch the image it names. */
+export const PRESIGN_MARGIN_SECONDS = 3_600;
+
+/**
+ * Seconds from queueing a webhook event to the end of its last attempt, at the latest: a 429's
+ * Retry-After may stretch each retry up to the longest delay of the schedule (webhookRetryDelay).
+ */
+export function webhookSpanSeconds(scheduleMs: readonly number[], timeoutMs: number): number {
+  const [first = 0, ...rest] = scheduleMs;
+  const longest = Math.max(0, ...scheduleMs);
+  return Math.ceil((first + rest.length * longest + scheduleMs.length * timeoutMs) / 1000);
+}
+
+/**
+ * Variables whose value is never echoed in a configuration error: secrets, and URLs that may
+ * carry credentials (user:password@, tokens in the query).
+ */
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)|(_URL|_ENDPOINT)$/;
+export function isSecretVariable(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
 
 export const envSchema = z
   .object({
@@ -55,13 +86,18 @@ export const envSchema = z
     S3_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().trim().min(1).optional(),
     S3_PUBLIC_BASE_URL: httpUrl.optional(),
-    S3_PRESIGN_TTL_SECONDS: whole(1, 604_800).default(3_600),
+    S3_PRESIGN_TTL_SECONDS: whole(1, PRESIGN_MAX_SECONDS).default(PRESIGN_MAX_SECONDS),
     STORE_MAX_ATTEMPTS: whole(1, 100).default(8),
     STORE_BACKOFF_MS: whole(1).default(1_000),
 
     PORT: whole(0, 65_535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
     API_BODY_LIMIT_BYTES: whole(1024).default(1_048_576),
+    PROMPT_MAX_CHARS: whole(1).default(PROMPT_MAX_CHARS),
+    TENANT_MAX_UNFINISHED: whole(1).default(1_000),
+    REDIS_MEMORY_HIGH_WATER: fraction.default(0.9),
+    REDIS_MEMORY_CHECK_MS: whole(0).default(1_000),
+    API_RETRY_AFTER_SECONDS: whole(1).default(5),
     ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
 
     WORKER_CONCURRENCY: whole(1, 1000).default(8),
@@ -86,6 +122,21 @@ export const envSchema = z
         path: [env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
         message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
       });
+    }
+    // The image URL in a webhook body is signed when the event is queued; the last attempt must
+    // still carry a working URL, with time left for the receiver to fetch it.
+    if (!env.S3_PUBLIC_BASE_URL) {
+      const needed = webhookSpanSeconds(env.WEBHOOK_RETRY_SCHEDULE, env.WEBHOOK_TIMEOUT_MS) + PRESIGN_MARGIN_SECONDS;
+      if (env.S3_PRESIGN_TTL_SECONDS < needed) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['S3_PRESIGN_TTL_SECONDS'],
+          message:
+            `must be at least ${needed} s: the longest span of WEBHOOK_RETRY_SCHEDULE (with WEBHOOK_TIMEOUT_MS per attempt) plus ` +
+            `${PRESIGN_MARGIN_SECONDS} s, so a webhook's last attempt carries a working image URL; ` +
+            `shorten WEBHOOK_RETRY_SCHEDULE or set S3_PUBLIC_BASE_URL`,
+        });
+      }
     }
     // A key outliving its job's record would answer every retry with a conflict.
     if (env.IDEMPOTENCY_TTL_HOURS > env.JOB_RETENTION_HOURS) {
@@ -125,7 +176,19 @@ function shape(env: z.output<typeof envSchema>) {
       maxAttempts: env.STORE_MAX_ATTEMPTS,
       backoffMs: env.STORE_BACKOFF_MS,
     },
-    http: { port: env.PORT, host: env.HOST, bodyLimit: env.API_BODY_LIMIT_BYTES, adminToken: env.ADMIN_TOKEN },
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      bodyLimit: env.API_BODY_LIMIT_BYTES,
+      adminToken: env.ADMIN_TOKEN,
+      retryAfterSeconds: env.API_RETRY_AFTER_SECONDS,
+    },
+    limits: {
+      promptMaxChars: env.PROMPT_MAX_CHARS,
+      tenantMaxUnfinished: env.TENANT_MAX_UNFINISHED,
+      redisMemoryHighWater: env.REDIS_MEMORY_HIGH_WATER,
+      redisMemoryCheckMs: env.REDIS_MEMORY_CHECK_MS,
+    },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
@@ -165,7 +228,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Parses the environment once; empty strings count as unset. Throws ConfigError naming each bad variable. */
+/**
+ * Parses the environment once; empty strings count as unset. Throws ConfigError naming each bad
+ * variable; the value is quoted only when the variable is not a secret (isSecretVariable).
+ */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(present);
@@ -173,7 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
-        const got = env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+        const value = env[name];
+        const got = value === undefined ? '' : isSecretVariable(name) ? ' (value not shown)' : ` (got ${JSON.stringify(value)})`;
         return `${name}: ${issue.message}${got}`;
       }),
     );

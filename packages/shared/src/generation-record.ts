@@ -106,6 +106,8 @@ function encode(fields: Writable): { set: string[]; del: string[] } {
 
 // Updates only a record that exists, so a late worker never resurrects an expired one, and never
 // moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
+// KEYS[2], the tenant's open index, is passed when the status may become final: the record leaves
+// the index in the same step, so the index holds exactly the unfinished records, crash or not.
 const UPDATE_IF_EXISTS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local nset = tonumber(ARGV[1])
@@ -116,10 +118,32 @@ if current == 'succeeded' or current == 'failed' then
   end
 end
 if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + nset)) end
+if KEYS[2] then
+  local now = redis.call('HGET', KEYS[1], 'status')
+  if now == 'succeeded' or now == 'failed' then redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'id')) end
+end
 for i = 2 + nset, #ARGV - 1 do redis.call('HDEL', KEYS[1], ARGV[i]) end
 local ttl = tonumber(ARGV[#ARGV])
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1`;
+
+// Admission of a new record: refused when the tenant already has `max` unfinished records, or
+// (with KEYS[3]) when the Idempotency-Key is already claimed; otherwise the record, its entry in
+// the open index and the claim are written together.
+// ARGV: max, id, created_at, claim value, claim ttl, then the record's field/value pairs.
+const ADMIT = `
+if KEYS[3] then
+  local prior = redis.call('GET', KEYS[3])
+  if prior then return {'claimed', prior} end
+end
+local open = redis.call('ZCARD', KEYS[2])
+if open >= tonumber(ARGV[1]) then return {'full', tostring(open)} end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[5])) end
+return {'created'}`;
+
+export type Admission = { created: true } | { created: false; full: number } | { created: false; claimed: string };
 
 export class GenerationStore {
   readonly #redis: Redis;
@@ -130,8 +154,28 @@ export class GenerationStore {
     this.#keys = keys;
   }
 
+  /** Writes a new record outside any admission control (tests, tools); it joins the open index. */
   async create(record: GenerationRecord): Promise<void> {
-    await this.#redis.hset(this.#keys.generation(record.id), ...encode(record).set);
+    await this.admit(record, { maxOpen: Number.MAX_SAFE_INTEGER });
+  }
+
+  /**
+   * Creates `record` unless its tenant has `maxOpen` unfinished records, or `claim.key` is already
+   * set (then its value is returned); one atomic step, so concurrent requests never overshoot.
+   */
+  async admit(record: GenerationRecord, opts: { maxOpen: number; claim?: { key: string; value: string; ttlSeconds: number } }): Promise<Admission> {
+    const keys = [this.#keys.generation(record.id), this.#keys.openGenerations(record.tenant)];
+    if (opts.claim) keys.push(opts.claim.key);
+    const args = [String(opts.maxOpen), record.id, String(record.created_at), opts.claim?.value ?? '', String(opts.claim?.ttlSeconds ?? 0)];
+    const reply = (await this.#redis.eval(ADMIT, keys.length, ...keys, ...args, ...encode(record).set)) as string[];
+    if (reply[0] === 'created') return { created: true };
+    if (reply[0] === 'claimed') return { created: false, claimed: reply[1] ?? '' };
+    return { created: false, full: Number(reply[1]) };
+  }
+
+  /** How many generations of `tenant` have not yet succeeded or failed. */
+  async openCount(tenant: string): Promise<number> {
+    return this.#redis.zcard(this.#keys.openGenerations(tenant));
   }
 
   async get(id: string): Promise<GenerationRecord | undefined> {
@@ -147,7 +191,14 @@ export class GenerationStore {
   async update(id: string, fields: Writable, ttlSeconds = 0): Promise<boolean> {
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
     const args = [String(set.length), ...set, ...del, String(ttlSeconds)];
-    const done = await this.#redis.eval(UPDATE_IF_EXISTS, 1, this.#keys.generation(id), ...args);
+    const keys = [this.#keys.generation(id)];
+    if (fields.status && TERMINAL.has(fields.status)) {
+      // The tenant never changes, so reading it first is safe; a record that is gone has none.
+      const tenant = await this.#redis.hget(keys[0]!, 'tenant');
+      if (tenant === null) return false;
+      keys.push(this.#keys.openGenerations(tenant));
+    }
+    const done = await this.#redis.eval(UPDATE_IF_EXISTS, keys.length, ...keys, ...args);
     return done === 1;
   }
 
@@ -156,6 +207,9 @@ export class GenerationStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.#redis.del(this.#keys.generation(id), this.#keys.deliveries(id));
+    const tenant = await this.#redis.hget(this.#keys.generation(id), 'tenant');
+    const tx = this.#redis.multi().del(this.#keys.generation(id), this.#keys.deliveries(id));
+    if (tenant !== null) tx.zrem(this.#keys.openGenerations(tenant), id);
+    await tx.exec();
   }
 }

@@ -55,15 +55,32 @@ export const webhookUrlSchema = z
     }
   }, 'must be an absolute http(s) URL without credentials');
 
+/**
+ * Default cap on the prompt, in characters (Unicode code points). Z.AI publishes no limit (its
+ * CogView-4 page says "any length") but has a business code for it (1261, prompt too long), and
+ * CogView-4's text encoder reads about 1,024 tokens; 4,000 characters is well past that.
+ */
+export const PROMPT_MAX_CHARS = 4_000;
+
+const prompt = (maxChars: number) =>
+  z
+    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+    .refine((p) => p.trim().length > 0, 'must not be empty')
+    .refine((p) => p.isWellFormed(), 'must be valid Unicode text (it holds an unpaired surrogate)')
+    .superRefine((p, ctx) => {
+      // Code points, not UTF-16 units: a CJK or emoji prompt counts what the user typed.
+      let chars = 0;
+      for (const _ of p) if (++chars > maxChars) break;
+      if (chars > maxChars) ctx.addIssue({ code: 'custom', message: `must be at most ${maxChars} characters` });
+    });
+
 /** The fields Z.AI takes, normalised: the model lower-cased, defaults filled in. */
-export const zaiRequestSchema = z.strictObject({
+const zaiRequestShape = (promptMaxChars: number) => ({
   model: z
     .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
     .refine((m) => m.toLowerCase() === ZAI_MODEL, `must be ${ZAI_MODEL}`)
     .transform(() => ZAI_MODEL),
-  prompt: z
-    .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-    .refine((p) => p.trim().length > 0, 'must not be empty'),
+  prompt: prompt(promptMaxChars),
   quality: z.enum(['hd', 'standard'], { error: 'must be "hd" or "standard"' }).default('standard'),
   size: size.default('1024x1024'),
   user_id: z
@@ -72,13 +89,18 @@ export const zaiRequestSchema = z.strictObject({
     .max(128, 'must be 6 to 128 characters')
     .optional(),
 });
+export const zaiRequestSchema = z.strictObject(zaiRequestShape(PROMPT_MAX_CHARS));
 export type ZaiRequest = z.output<typeof zaiRequestSchema>;
 
-export const generationRequestSchema = zaiRequestSchema.extend({
-  webhook_url: webhookUrlSchema.optional(),
-  metadata: metadata.optional(),
-});
-export type GenerationRequest = z.output<typeof generationRequestSchema>;
+/** The API's request schema; `promptMaxChars` comes from PROMPT_MAX_CHARS. */
+export function generationRequestSchema(limits: { promptMaxChars: number } = { promptMaxChars: PROMPT_MAX_CHARS }) {
+  return z.strictObject({
+    ...zaiRequestShape(limits.promptMaxChars),
+    webhook_url: webhookUrlSchema.optional(),
+    metadata: metadata.optional(),
+  });
+}
+export type GenerationRequest = z.output<ReturnType<typeof generationRequestSchema>>;
 
 export function zaiFields(request: GenerationRequest): ZaiRequest {
   const { model, prompt, quality, size: s, user_id } = request;

@@ -9,6 +9,9 @@ export function redisKeys(prefix: string) {
     deliveries: (id: string) => `${prefix}:gen:${id}:deliveries`,
     apiKey: (keyHash: string) => `${prefix}:apikey:${keyHash}`,
     tenant: (name: string) => `${prefix}:tenant:${name}`,
+    /** Sorted set (score: created_at) of the tenant's generations not yet succeeded or failed. */
+    openGenerations: (tenant: string) => `${prefix}:tenant:${tenant}:open`,
+    openRepairLock: (tenant: string) => `${prefix}:tenant:${tenant}:open-repair`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:idem:${tenant}:${keyHash}`,
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,

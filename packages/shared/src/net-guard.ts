@@ -128,6 +128,8 @@ export function assertAddressAllowed(host: string, address: string, policy: Addr
   if (cls !== 'public') throw new ForbiddenAddressError(host, address, cls);
 }
 
+export const FORBIDDEN_REASON = 'is not allowed: its host is, or resolves to, an address webhooks may not reach';
+
 type Resolver = (host: string) => Promise<string[]>;
 
 const systemResolver: Resolver = (host) =>
@@ -146,7 +148,7 @@ export async function checkUrl(
   raw: string,
   policy: AddressPolicy,
   resolve: Resolver = systemResolver,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+): Promise<{ ok: true } | { ok: false; reason: string; detail?: string }> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -167,16 +169,27 @@ export async function checkUrl(
   try {
     for (const address of addresses) assertAddressAllowed(host, address, policy);
   } catch (err) {
-    if (err instanceof ForbiddenAddressError) return { ok: false, reason: `is not allowed: ${err.message}` };
+    // The caller learns that the host is refused, never which address it resolved to.
+    if (err instanceof ForbiddenAddressError) return { ok: false, reason: FORBIDDEN_REASON, detail: err.message };
     throw err;
   }
   return { ok: true };
 }
 
-/** A `lookup` for net/tls/undici connections that refuses forbidden addresses before connecting. */
-export function guardedLookup(policy: AddressPolicy): LookupFunction {
+/** The shape of dns.lookup with `all: true`, which guardedLookup wraps. */
+export type LookupAll = (
+  hostname: string,
+  options: { all: true; verbatim: true; family?: number },
+  callback: (err: NodeJS.ErrnoException | null, addresses: Array<{ address: string; family: number }>) => void,
+) => void;
+
+/**
+ * A `lookup` for net/tls/undici connections that refuses forbidden addresses before connecting:
+ * the socket only ever receives an address this function checked.
+ */
+export function guardedLookup(policy: AddressPolicy, lookupAll: LookupAll = dnsLookup): LookupFunction {
   return ((hostname: string, options: object, callback: (...args: unknown[]) => void) => {
-    dnsLookup(hostname, { ...options, all: true, verbatim: true }, (err, addresses) => {
+    lookupAll(hostname, { ...options, all: true, verbatim: true }, (err, addresses) => {
       if (err) return callback(err);
       try {
         for (const a of addresses) assertAddressAllowed(hostname, a.address, policy);

@@ -76,9 +76,15 @@ export function zaiRetryDelay(baseMs: number, attemptsMade: number, err: unknown
   return Math.max(jittered, err instanceof TransientError ? err.retryAfterMs : 0);
 }
 
-/** Delay before notify attempt `attemptsMade + 1`, from WEBHOOK_RETRY_SCHEDULE. */
-export function webhookRetryDelay(scheduleMs: readonly number[], attemptsMade: number): number {
-  return scheduleMs[Math.min(attemptsMade, scheduleMs.length - 1)] ?? 0;
+/**
+ * Delay before notify attempt `attemptsMade + 1`, from WEBHOOK_RETRY_SCHEDULE; a receiver's
+ * Retry-After (TransientError.retryAfterMs) may push it later, up to the schedule's longest delay,
+ * so the whole span stays within what loadConfig checked against the presign lifetime.
+ */
+export function webhookRetryDelay(scheduleMs: readonly number[], attemptsMade: number, err?: unknown): number {
+  const scheduled = scheduleMs[Math.min(attemptsMade, scheduleMs.length - 1)] ?? 0;
+  const asked = err instanceof TransientError ? Math.min(err.retryAfterMs, Math.max(0, ...scheduleMs)) : 0;
+  return Math.max(scheduled, asked);
 }
 
 export interface Queues {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig, webhookSpanSeconds } from '../src/config.ts';
 
 describe('loadConfig', () => {
   it('fills production defaults from an empty environment', () => {
@@ -55,5 +55,48 @@ describe('loadConfig', () => {
 
   it('refuses a malformed retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1,,2' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
+  });
+
+  it('names a bad secret or credential-bearing URL without echoing its value', () => {
+    const secrets = {
+      REDIS_URL: 'http://user:hunter2-redis@redis.internal:6379',
+      ZAI_BASE_URL: 'ftp://hunter2-zai@z.ai',
+      S3_ENDPOINT: 'hunter2-s3-endpoint',
+      S3_PUBLIC_BASE_URL: 'gopher://hunter2-public',
+      ADMIN_TOKEN: 'hunter2-short',
+      S3_ACCESS_KEY_ID: 'hunter2-key-id',
+    };
+    let error: unknown;
+    try {
+      loadConfig({ ...secrets, PORT: 'abc' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of [...Object.keys(secrets).filter((n) => n !== 'S3_ACCESS_KEY_ID'), 'S3_SECRET_ACCESS_KEY']) {
+      expect(message).toMatch(new RegExp(`^\\s*${name}: `, 'm'));
+    }
+    expect(message).not.toContain('hunter2');
+    expect(message).toMatch(/^\s*PORT: .*"abc"/m);
+  });
+
+  it('refuses a presign lifetime shorter than the webhook retry span, unless images have public URLs', () => {
+    expect(() => loadConfig({ S3_PRESIGN_TTL_SECONDS: '3600' })).toThrow(
+      /S3_PRESIGN_TTL_SECONDS: must be at least \d+ s: .*WEBHOOK_RETRY_SCHEDULE/,
+    );
+    // The defaults are consistent: 7 days covers the default schedule stretched by Retry-After.
+    const defaults = loadConfig({});
+    expect(defaults.s3.presignTtlSeconds).toBe(604_800);
+    expect(webhookSpanSeconds(defaults.webhooks.retryScheduleMs, defaults.webhooks.timeoutMs)).toBeLessThan(604_800 - 3_600);
+    expect(loadConfig({ S3_PRESIGN_TTL_SECONDS: '3600', S3_PUBLIC_BASE_URL: 'https://img.example.com' }).s3.presignTtlSeconds).toBe(3600);
+    expect(loadConfig({ S3_PRESIGN_TTL_SECONDS: '7200', WEBHOOK_RETRY_SCHEDULE: '0,5,60', WEBHOOK_TIMEOUT_MS: '1000' }).s3.presignTtlSeconds).toBe(7200);
+    expect(() => loadConfig({ S3_PRESIGN_TTL_SECONDS: '604801' })).toThrow(/S3_PRESIGN_TTL_SECONDS/);
+  });
+
+  it('reads the API limits', () => {
+    const config = loadConfig({ PROMPT_MAX_CHARS: '100', TENANT_MAX_UNFINISHED: '3', REDIS_MEMORY_HIGH_WATER: '0.75' });
+    expect(config.limits).toMatchObject({ promptMaxChars: 100, tenantMaxUnfinished: 3, redisMemoryHighWater: 0.75 });
+    expect(() => loadConfig({ REDIS_MEMORY_HIGH_WATER: '1.5' })).toThrow(/REDIS_MEMORY_HIGH_WATER: .*"1.5"/);
   });
 });

@@ -47,4 +47,29 @@ describe('GenerationStore.update', () => {
     expect(await store.update(newGenerationId(), { status: 'storing' })).toBe(false);
     expect(await redis.keys('t:gen:*')).toHaveLength(1);
   });
+
+  it('keeps the open index exact: in on admission, out when the status becomes final or the record is deleted', async () => {
+    const open = { ...record(), tenant: 'idx' };
+    const failing = { ...record(), tenant: 'idx' };
+    const deleted = { ...record(), tenant: 'idx' };
+    for (const r of [open, failing, deleted]) expect(await store.admit(r, { maxOpen: 3 })).toEqual({ created: true });
+    expect(await store.admit({ ...record(), tenant: 'idx' }, { maxOpen: 3 })).toEqual({ created: false, full: 3 });
+    await store.update(open.id, { status: 'storing' });
+    await store.update(failing.id, { status: 'failed', completed_at: 9 });
+    await store.delete(deleted.id);
+    expect(await store.openCount('idx')).toBe(1);
+    await store.update(open.id, { status: 'succeeded' });
+    expect(await store.openCount('idx')).toBe(0);
+  });
+
+  it('admits with an idempotency claim only when the claim is free', async () => {
+    const claim = { key: 't:idem:claims:k', value: '{"id":"first"}', ttlSeconds: 60 };
+    const first = { ...record(), tenant: 'claims' };
+    expect(await store.admit(first, { maxOpen: 10, claim })).toEqual({ created: true });
+    expect(await redis.ttl(claim.key)).toBeGreaterThan(0);
+    const second = { ...record(), tenant: 'claims' };
+    expect(await store.admit(second, { maxOpen: 10, claim: { ...claim, value: 'other' } })).toEqual({ created: false, claimed: '{"id":"first"}' });
+    expect(await store.get(second.id)).toBeUndefined();
+    expect(await store.openCount('claims')).toBe(1);
+  });
 });

@@ -13,16 +13,17 @@ import {
   type GenerationRecord,
 } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
-import { ApiError, validationError } from '../errors.ts';
-import { fingerprint, type IdempotencyClaim } from '../idempotency.ts';
+import { ApiError, queueFull, validationError } from '../errors.ts';
+import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
+import { repairOpenGenerations } from '../open-generations.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** zod walks JSON values recursively: a body nested deeply enough overflows the stack. */
-function parseRequest(body: object) {
+function parseRequest(schema: ReturnType<typeof generationRequestSchema>, body: object) {
   try {
-    return generationRequestSchema.safeParse(body);
+    return schema.safeParse(body);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     throw new ApiError('validation_error', 'the body is nested too deeply', [{ field: '(body)', message: 'is nested too deeply' }]);
@@ -30,6 +31,9 @@ function parseRequest(body: object) {
 }
 
 export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const schema = generationRequestSchema({ promptMaxChars: ctx.config.limits.promptMaxChars });
+  const { tenantMaxUnfinished } = ctx.config.limits;
+  const { retryAfterSeconds } = ctx.config.http;
   const view = async (record: GenerationRecord) => {
     const url = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
     return toJobView(record, url);
@@ -45,12 +49,13 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
       throw new ApiError('validation_error', 'the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
     }
-    const parsed = parseRequest(request.body);
+    const parsed = parseRequest(schema, request.body);
     if (!parsed.success) throw validationError(parsed.error.issues);
     const body = parsed.data;
     if (body.webhook_url) {
       const allowed = await checkUrl(body.webhook_url, ctx.config.webhooks);
       if (!allowed.ok) {
+        request.log.info({ tenant: request.tenant, detail: allowed.detail }, 'webhook_url refused');
         throw new ApiError('validation_error', `invalid request: webhook_url ${allowed.reason}`, [
           { field: 'webhook_url', message: allowed.reason },
         ]);
@@ -88,6 +93,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const prior = await replay(await ctx.idempotency.find(tenant, idempotencyKey));
       if (prior) return accepted(prior);
     }
+    if (!(await ctx.memory.hasRoom())) throw queueFull(retryAfterSeconds);
 
     const now = Date.now();
     const record: GenerationRecord = {
@@ -103,12 +109,22 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       paid_generations: 0,
       regenerations: 0,
     };
-    await ctx.generations.create(record);
-    if (idempotencyKey && !(await ctx.idempotency.claim(tenant, idempotencyKey, { id: record.id, fingerprint: print }))) {
-      await ctx.generations.delete(record.id);
-      const winner = await replay(await ctx.idempotency.find(tenant, idempotencyKey));
+    const admitted = await ctx.generations.admit(record, {
+      maxOpen: tenantMaxUnfinished,
+      ...(idempotencyKey ? { claim: ctx.idempotency.claimFor(tenant, idempotencyKey, { id: record.id, fingerprint: print }) } : {}),
+    });
+    if ('claimed' in admitted) {
+      const winner = await replay(parseClaim(admitted.claimed));
       if (winner) return accepted(winner);
-      throw new ApiError('idempotency_conflict', 'a concurrent request with this Idempotency-Key did not complete; retry');
+      throw new ApiError('idempotency_conflict', 'the generation this Idempotency-Key created no longer exists; use a new key');
+    }
+    if ('full' in admitted) {
+      const repaired = await repairOpenGenerations(ctx, tenant);
+      if (repaired > 0) request.log.warn({ tenant, repaired }, 'repaired open generations that had nothing to move them');
+      throw new ApiError(
+        'too_many_unfinished',
+        `this tenant already has ${admitted.full} unfinished generations, the most allowed (TENANT_MAX_UNFINISHED=${tenantMaxUnfinished}); retry once some have finished`,
+      ).retryAfter(retryAfterSeconds);
     }
     await enqueueGenerate(ctx.queues, { id: record.id, tenant });
     request.log.info({ id: record.id, tenant }, 'queued');

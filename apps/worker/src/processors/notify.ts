@@ -2,9 +2,11 @@
  * Stage 3: deliver one webhook event. Each BullMQ attempt is one delivery attempt on the
  * WEBHOOK_RETRY_SCHEDULE; each is logged on the generation (attempt, time, status, latency,
  * error). After the last attempt the job stays failed in BullMQ, so it can be re-delivered.
+ * Standard Webhooks: a 410 ends the delivery at once; a Retry-After (429, 503) delays the next
+ * attempt (webhookRetryDelay bounds it); a 3xx is a failed attempt, never followed.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { notifyPayload } from '@darkroom/shared';
+import { TransientError, notifyPayload } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { sendWebhook } from '../webhook-sender.ts';
 
@@ -19,7 +21,7 @@ export async function processNotify(ctx: WorkerContext, job: Job): Promise<void>
     { url: p.url, id: p.webhook_id, body: p.body, secret },
     { dispatcher: ctx.webhookDispatcher, policy: ctx.config.webhooks, timeoutMs: ctx.config.webhooks.timeoutMs },
   );
-  const { forbidden: _forbidden, ...entry } = result;
+  const { forbidden: _forbidden, gone: _gone, retryAfterMs: _retryAfterMs, detail, ...entry } = result;
   const deliveries = ctx.keys.deliveries(p.id);
   await ctx.redis
     .multi()
@@ -27,7 +29,7 @@ export async function processNotify(ctx: WorkerContext, job: Job): Promise<void>
     .expire(deliveries, ctx.config.retention.failedSeconds)
     .exec();
 
-  const last = result.forbidden || attempt >= (job.opts.attempts ?? 1);
+  const last = result.forbidden || result.gone || attempt >= (job.opts.attempts ?? 1);
   const status = result.ok ? 'delivered' : last ? 'failed' : 'pending';
   await ctx.generations.update(p.id, {
     webhook: {
@@ -43,7 +45,10 @@ export async function processNotify(ctx: WorkerContext, job: Job): Promise<void>
     log.info({ attempt, status_code: result.status_code, ms: result.ms }, 'webhook delivered');
     return;
   }
-  log.warn({ attempt, status_code: result.status_code, error: result.error, last }, 'webhook attempt failed');
+  log.warn({ attempt, status_code: result.status_code, error: detail, last, retryAfterMs: result.retryAfterMs }, 'webhook attempt failed');
   if (result.forbidden) throw new UnrecoverableError(`webhook refused: ${result.error ?? 'forbidden address'}`);
-  throw new Error(`webhook attempt ${attempt} failed: ${result.error ?? 'unknown'}`);
+  if (result.gone) throw new UnrecoverableError('webhook endpoint answered 410 Gone: delivery stopped');
+  throw new TransientError('webhook_failed', `webhook attempt ${attempt} failed: ${result.error ?? 'unknown'}`, undefined, {
+    retryAfterMs: result.retryAfterMs ?? 0,
+  });
 }
