@@ -76,6 +76,8 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   const saved = await ctx.pending.save(id, { ...answer, received_at: Date.now() });
   if (saved !== 'saved') {
     log.warn({ saved }, 'paid answer not used: the record already has an answer or is finished');
+    // A peer's saved answer still needs its copy; a repeat of this add is a no-op.
+    if (saved === 'other') await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
     return;
   }
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
