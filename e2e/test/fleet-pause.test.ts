@@ -44,7 +44,8 @@ describe('resuming a paused fleet', () => {
     // Calls already in flight when the pause landed are the first wave; count from after it.
     await waitUntil(async () => {
       const records = await Promise.all(ids.map((id) => stack.generations.get(id)));
-      return records.every((r) => r?.status === 'queued') || undefined;
+      const active = await stack.queues.generate.getActiveCount();
+      return (active === 0 && records.every((r) => r?.status === 'queued')) || undefined;
     }, 'the first wave to settle');
     const [wave, probesBefore] = [refused(), probes()];
 

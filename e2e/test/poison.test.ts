@@ -18,11 +18,11 @@ describe('poison jobs', () => {
       WORKER_CONCURRENCY: '1',
       WORKER_LOCK_DURATION_MS: '1000',
       WORKER_STALLED_INTERVAL_MS: '500',
-      ZAI_TIMEOUT_MS: '1500',
+      ZAI_TIMEOUT_MS: '3000',
     };
     const stack = await launch({ worker: false, env });
     // Each call lasts long enough for the test to kill the worker while it holds the poison job.
-    sim.configure({ latencyMs: { standard: [1_000, 1_000], hd: [1_000, 1_000] } });
+    sim.configure({ latencyMs: { standard: [2_000, 2_000], hd: [2_000, 2_000] } });
     const poison = String((await stack.generate({ ...body, prompt: 'poison' })).body.id);
     const healthy = await Promise.all([1, 2, 3].map(async (n) => String((await stack.generate({ ...body, prompt: `healthy ${n}` })).body.id)));
 
