@@ -2,12 +2,14 @@
  * `pnpm darkroom …`: operator commands that act on Redis directly.
  *   keys create --tenant NAME   issue an API key; prints {"tenant","api_key","webhook_secret"}
  *   fleet status | fleet resume  read or lift a fleet-wide pause of generation
+ *   fleet pause --reason TEXT    pause generation by hand; only `fleet resume` (or the admin route) lifts it
  */
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
   FleetState,
   TENANT_NAME,
+  pauseReasonSchema,
   TenantStore,
   connectRedis,
   createQueues,
@@ -19,10 +21,11 @@ import {
 const USAGE = `usage:
   darkroom keys create --tenant NAME
   darkroom fleet status
+  darkroom fleet pause --reason TEXT
   darkroom fleet resume`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
   const redis = createRedis(config.redis.url, 'client');
@@ -38,10 +41,19 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(await new TenantStore(redis, keys).createKey(tenant)));
       return 0;
     }
-    if (group === 'fleet' && (action === 'status' || action === 'resume')) {
+    if (group === 'fleet' && (action === 'status' || action === 'resume' || action === 'pause')) {
+      const reason = pauseReasonSchema.safeParse(values.reason ?? '');
+      if (action === 'pause' && !reason.success) {
+        console.error('--reason TEXT is required (1-500 characters)');
+        return 2;
+      }
       const queues = createQueues(redis, config);
       try {
         const fleet = new FleetState(redis, keys, queues.generate);
+        if (action === 'pause' && reason.success) {
+          console.log(JSON.stringify({ paused: true, reason: await fleet.pauseManually(reason.data) }));
+          return 0;
+        }
         const state = action === 'resume' ? await fleet.resume() : await fleet.read();
         console.log(JSON.stringify(action === 'resume' ? { resumed: Boolean(state), was: state ?? null } : { paused: Boolean(state), reason: state ?? null }));
         return 0;

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Config, GenerationStore, ImageLinker, Logger, Queues, RedisKeys, TenantStore } from '@darkroom/shared';
 import type { Redis } from 'ioredis';
 import type { Fleet } from './fleet.ts';
+import type { PendingAnswers } from './pending-answers.ts';
 import type { ZaiClient } from './zai-client.ts';
 
 /** Everything a processor needs, built once by createWorker and passed in. */
@@ -19,6 +20,7 @@ export interface WorkerContext {
   bucket: string;
   links: ImageLinker;
   fleet: Fleet;
+  pending: PendingAnswers;
   imageDispatcher: Dispatcher;
   webhookDispatcher: Dispatcher;
 }

@@ -1,20 +1,34 @@
 /**
  * How the fleet reacts to Z.AI's account-wide signals, shared by every worker through Redis:
- * - pause / resume (FleetState) with a periodic check that resumes when the cause has ended:
- *   its known reset time has passed, or a free probe shows the account can generate again;
+ * - pause / resume (FleetState). A pause with a known end resumes at its reset time. Any other
+ *   automatic pause is probed (a free call) every `probeMs`; a passing probe does not prove the
+ *   account works (Z.AI may check parameters before the account), so it releases one canary job:
+ *   only the canary may call Z.AI until a call succeeds, which resumes the fleet; a canary that
+ *   hits an account error again re-pauses with the probe interval doubled (up to
+ *   ZAI_PAUSE_PROBE_MAX_MS). So while the account stays bad, at most one generation call is
+ *   attempted per probe interval. A pause an operator set is never lifted here;
  * - a growing cooldown while rate limits keep coming (1303, 1305, 429s);
  * - the shared in-flight cap (BullMQ global concurrency) cut by one on each 1302 and raised back
  *   one step per quiet minute, never above ZAI_MAX_CONCURRENCY.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FleetState, type Config, type Logger, type PauseState, type RateLimitedError, type RedisKeys } from '@darkroom/shared';
+import { FleetPauseError, FleetState, type Config, type Logger, type PauseState, type RateLimitedError, type RedisKeys } from '@darkroom/shared';
 import type { ZaiClient } from './zai-client.ts';
 
 const COOLDOWN_WINDOW_MS = 60_000;
 const MAX_COOLDOWN_MS = 5 * 60_000;
 const MAX_COOLDOWN_FACTOR = 64;
 const CAP_QUIET_MS = 60_000;
+/** How long jobs that are not the canary are held back before they look again. */
+const CANARY_HOLD_MS = 1_000;
+/** Slack on top of ZAI_TIMEOUT_MS before a canary whose worker vanished may be replaced. */
+const CANARY_MARGIN_MS = 5_000;
+
+// Gives up the canary slot only if `id` still holds it.
+const RELEASE_CANARY = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 export class Fleet {
   readonly state: FleetState;
@@ -34,9 +48,47 @@ export class Fleet {
   }
 
   async pause(reason: Omit<PauseState, 'since'>): Promise<void> {
+    const current = await this.state.read();
+    if (current?.canary !== undefined && !current.manual) {
+      const probeMs = Math.min(2 * (current.probeMs ?? this.#config.zai.pauseProbeMs), this.#config.zai.pauseProbeMaxMs);
+      if (await this.state.replace(current, { ...reason, since: Date.now(), probeMs })) {
+        this.#log.error({ alert: 'fleet_paused', ...reason, probeMs }, 'the canary hit an account error again: generation paused, probing less often');
+      }
+      return;
+    }
     if (await this.state.pause(reason)) {
       this.#log.error({ alert: 'fleet_paused', ...reason }, 'generation paused fleet-wide: jobs stay queued');
     }
+  }
+
+  /**
+   * Whether job `id` may call Z.AI now: 0 if yes, else how long the queue should hold jobs back.
+   * While a canary is out, only the one job holding the canary slot may call.
+   */
+  async admit(id: string): Promise<number> {
+    const paused = await this.state.read();
+    if (paused?.canary === undefined) return 0;
+    const ttl = this.#config.zai.timeoutMs + CANARY_MARGIN_MS;
+    const claimed = await this.#redis.set(this.#keys.fleetCanary, id, 'PX', ttl, 'NX');
+    if (claimed === 'OK') {
+      this.#log.warn({ id }, 'canary: this job alone calls Z.AI until one call succeeds');
+      return 0;
+    }
+    if ((await this.#redis.get(this.#keys.fleetCanary)) === id) return 0;
+    return Math.min(CANARY_HOLD_MS, this.#config.zai.pauseProbeMs);
+  }
+
+  /** A call succeeded: the account works, so a canary phase ends with the whole fleet released. */
+  async answered(): Promise<void> {
+    const paused = await this.state.read();
+    if (paused?.canary === undefined || paused.manual) return;
+    await this.#resume(paused, 'canary call succeeded');
+  }
+
+  /** A call failed; anything but an account error frees the canary slot for the next job. */
+  async callFailed(id: string, err: unknown): Promise<void> {
+    if (err instanceof FleetPauseError) return;
+    await this.#redis.eval(RELEASE_CANARY, 1, this.#keys.fleetCanary, id);
   }
 
   /** Delay before the queue may call Z.AI again; grows while limits keep coming. */
@@ -77,18 +129,24 @@ export class Fleet {
       }
       return;
     }
+    // Only an operator lifts an operator's pause; a canary's own call decides its phase.
+    if (paused.manual || paused.canary !== undefined) return;
     if (paused.resumeAt !== undefined) {
       if (Date.now() >= paused.resumeAt) await this.#resume(paused, 'reset time passed');
       return;
     }
-    if (Date.now() - paused.since < this.#config.zai.pauseProbeMs) return;
-    const probeLock = await this.#redis.set(this.#keys.fleetProbeLock, '1', 'PX', this.#config.zai.pauseProbeMs, 'NX');
+    const probeMs = paused.probeMs ?? this.#config.zai.pauseProbeMs;
+    if (Date.now() - paused.since < probeMs) return;
+    const probeLock = await this.#redis.set(this.#keys.fleetProbeLock, '1', 'PX', probeMs, 'NX');
     if (probeLock !== 'OK') return;
     try {
       await zai.probe();
-      await this.#resume(paused, 'probe succeeded');
     } catch (err) {
       this.#log.warn({ code: (err as { code?: string }).code, paused }, 'probe: generation still unavailable');
+      return;
+    }
+    if (await this.state.replace(paused, { ...paused, canary: Date.now() })) {
+      this.#log.warn({ paused }, 'probe passed: releasing one canary job before the whole fleet');
     }
   }
 

@@ -24,6 +24,7 @@ import {
 import type { WorkerContext } from './context.ts';
 import { Fleet } from './fleet.ts';
 import { failRecord } from './outcome.ts';
+import { PendingAnswers } from './pending-answers.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
 import { processStore } from './processors/store.ts';
@@ -54,12 +55,13 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const fleet = new Fleet({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const imageDispatcher = new Agent({ connections: 64 });
   const webhookDispatcher = createWebhookDispatcher(config.webhooks, config.webhooks.timeoutMs);
+  const generations = new GenerationStore(redis, keys);
   const ctx: WorkerContext = {
     config,
     log: logger,
     redis,
     keys,
-    generations: new GenerationStore(redis, keys),
+    generations,
     tenants: new TenantStore(redis, keys),
     queues,
     zai: deps.zai,
@@ -67,6 +69,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     bucket: deps.bucket,
     links: imageLinker(deps.s3, config.s3),
     fleet,
+    pending: new PendingAnswers({ generations, redis, log: logger }),
     imageDispatcher,
     webhookDispatcher,
   };
@@ -79,8 +82,9 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     prefix: config.redis.prefix,
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
-    // A stall is a crashed peer; every stage is safe to re-run, so stalls are not failures.
-    maxStalledCount: 100,
+    // A stall is a crashed peer and every stage is safe to re-run, but a job that keeps crashing
+    // its worker (a poison job) must end: past this many stalls BullMQ fails it at its next pickup.
+    maxStalledCount: config.worker.maxStalls,
     autorun: false,
   };
   const workers = [
@@ -107,18 +111,28 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   ];
   for (const worker of workers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
-    // A job BullMQ failed without our processor settling it (e.g. stalled too often) still ends.
+    // A job BullMQ failed without our processor settling it (a poison job) still ends.
     worker.on('failed', (job, err) => {
-      if (!job || worker.name === QUEUE.notify) return;
+      if (!job) return;
+      const stalledTooOften = job.stalledCounter > config.worker.maxStalls;
+      if (stalledTooOften) {
+        logger.error(
+          { alert: 'poison_job', queue: worker.name, jobId: job.id, stalls: job.stalledCounter, maxStalls: config.worker.maxStalls },
+          'a job crashed its worker too often: failed without running it again',
+        );
+      }
       const id = (job.data as { id?: unknown }).id;
-      if (typeof id !== 'string') return;
+      if (worker.name === QUEUE.notify || typeof id !== 'string') return;
+      const detail = stalledTooOften
+        ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
+        : { code: 'job_failed', message: err.message };
       // 'failed' fires for every failed attempt; only a job BullMQ will not retry settles here.
       void job
         .getState()
         .then(async (state) => {
           if (state !== 'failed') return;
           const record = await ctx.generations.get(id);
-          if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, { code: 'job_failed', message: err.message });
+          if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, detail);
         })
         .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'));
     });
@@ -146,6 +160,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         logger.warn('shutdown timeout: in-flight jobs are handed back through stall recovery');
         await Promise.all(workers.map((w) => w.close(true)));
       }
+      ctx.pending.close();
       await queues.close();
       await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
     },

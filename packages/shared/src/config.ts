@@ -77,6 +77,7 @@ export const envSchema = z
     ZAI_MAX_CONCURRENCY: whole(1).default(8),
     ZAI_MAX_RPS: whole(1).optional(),
     ZAI_PAUSE_PROBE_MS: whole(100).default(60_000),
+    ZAI_PAUSE_PROBE_MAX_MS: whole(100).default(30 * 60_000),
     CONTENT_FILTER_MIN_LEVEL: whole(0, 3).optional(),
 
     S3_BUCKET: z.string().trim().min(3).max(63).optional(),
@@ -104,6 +105,7 @@ export const envSchema = z
     WORKER_LOCK_DURATION_MS: whole(1000).default(30_000),
     WORKER_STALLED_INTERVAL_MS: whole(500).default(30_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: whole(0).default(60_000),
+    WORKER_MAX_STALLS: whole(0, 1000).default(3),
 
     WEBHOOK_TIMEOUT_MS: whole(100).default(10_000),
     WEBHOOK_RETRY_SCHEDULE: secondsList.prefault('0,5,300,1800,7200,18000,36000,36000'),
@@ -138,6 +140,13 @@ export const envSchema = z
         });
       }
     }
+    if (env.ZAI_PAUSE_PROBE_MAX_MS < env.ZAI_PAUSE_PROBE_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ZAI_PAUSE_PROBE_MAX_MS'],
+        message: `must be at least ZAI_PAUSE_PROBE_MS (${env.ZAI_PAUSE_PROBE_MS})`,
+      });
+    }
     // A key outliving its job's record would answer every retry with a conflict.
     if (env.IDEMPOTENCY_TTL_HOURS > env.JOB_RETENTION_HOURS) {
       ctx.addIssue({
@@ -160,6 +169,7 @@ function shape(env: z.output<typeof envSchema>) {
       maxConcurrency: env.ZAI_MAX_CONCURRENCY,
       maxRps: env.ZAI_MAX_RPS,
       pauseProbeMs: env.ZAI_PAUSE_PROBE_MS,
+      pauseProbeMaxMs: env.ZAI_PAUSE_PROBE_MAX_MS,
       contentFilterMinLevel: env.CONTENT_FILTER_MIN_LEVEL,
     },
     s3: {
@@ -194,6 +204,7 @@ function shape(env: z.output<typeof envSchema>) {
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
+      maxStalls: env.WORKER_MAX_STALLS,
     },
     webhooks: {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,

@@ -2,6 +2,10 @@
  * Fleet-wide pause of generation. Account failures (bad key, arrears, locked account, quotas) are
  * not any one job's fault: the generate queue is paused for every worker (BullMQ's pause is
  * global), jobs stay queued, and the reason is kept in Redis for /readyz, logs and admins.
+ *
+ * A pause an operator set (`manual`) is lifted only by an operator; automatic pauses never replace
+ * it. An automatic pause ends through a canary: once a probe passes, the queue runs again but only
+ * one job may call Z.AI (`canary` set) until one call succeeds.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,8 +17,23 @@ export const pauseStateSchema = z.object({
   message: z.string(),
   since: z.number(),
   resumeAt: z.number().optional(),
+  /** Set by an operator (admin route or CLI): the automatic upkeep never lifts it. */
+  manual: z.boolean().optional(),
+  /** Interval between probes of this pause; doubles each time a canary hits the account error. */
+  probeMs: z.number().optional(),
+  /** When a probe passed and the queue was released to one canary call (epoch ms). */
+  canary: z.number().optional(),
 });
 export type PauseState = z.infer<typeof pauseStateSchema>;
+
+/** Why an operator paused generation: required, shown in /readyz, /admin/fleet and logs. */
+export const pauseReasonSchema = z.string().trim().min(1, 'is required').max(500);
+
+// Replaces the pause only if it is still the one the caller read (a concurrent change wins).
+const REPLACE_IF_SAME = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
 
 export class FleetState {
   readonly #redis: Redis;
@@ -35,17 +54,54 @@ export class FleetState {
     return set === 'OK';
   }
 
+  /** An operator's pause: replaces any automatic one, and only `resume` lifts it. */
+  async pauseManually(reason: string): Promise<PauseState> {
+    const state: PauseState = { code: 'manual', message: reason, since: Date.now(), manual: true };
+    await this.#redis.set(this.#keys.fleetPause, JSON.stringify(state));
+    await this.#redis.del(this.#keys.fleetCanary);
+    await this.#queue.pause();
+    return state;
+  }
+
+  /**
+   * Moves from the pause `from` (as read) to `to`, pausing or releasing the queue to match; false
+   * if the pause changed in between (another worker, or an operator, got there first).
+   */
+  async replace(from: PauseState, to: PauseState): Promise<boolean> {
+    const raw = await this.#redis.get(this.#keys.fleetPause);
+    if (!raw || !sameState(parse(raw), from)) return false;
+    const done = await this.#redis.eval(REPLACE_IF_SAME, 1, this.#keys.fleetPause, raw, JSON.stringify(to));
+    if (done !== 1) return false;
+    await this.#redis.del(this.#keys.fleetCanary);
+    if (to.canary === undefined) await this.#queue.pause();
+    else await this.#queue.resume();
+    return true;
+  }
+
   async resume(): Promise<PauseState | undefined> {
     const state = await this.read();
-    await this.#redis.del(this.#keys.fleetPause);
+    await this.#redis.del(this.#keys.fleetPause, this.#keys.fleetCanary);
     await this.#queue.resume();
     return state;
   }
 
   async read(): Promise<PauseState | undefined> {
     const raw = await this.#redis.get(this.#keys.fleetPause);
-    if (!raw) return undefined;
-    const parsed = pauseStateSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : { code: 'unknown', message: raw, since: 0 };
+    return raw ? parse(raw) : undefined;
   }
+}
+
+function parse(raw: string): PauseState {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  const parsed = pauseStateSchema.safeParse(json);
+  return parsed.success ? parsed.data : { code: 'unknown', message: raw, since: 0 };
+}
+
+function sameState(a: PauseState, b: PauseState): boolean {
+  return a.since === b.since && a.code === b.code && a.canary === b.canary && a.manual === b.manual;
 }

@@ -15,6 +15,7 @@ export function redisKeys(prefix: string) {
     idempotency: (tenant: string, keyHash: string) => `${prefix}:idem:${tenant}:${keyHash}`,
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,
+    fleetCanary: `${prefix}:fleet:canary`,
     zaiCooldown: `${prefix}:zai:cooldown`,
     zaiCapLowered: `${prefix}:zai:cap-lowered`,
   };

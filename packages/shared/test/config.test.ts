@@ -53,6 +53,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ IDEMPOTENCY_TTL_HOURS: '24', JOB_RETENTION_HOURS: '24' }).retention.idempotencySeconds).toBe(86_400);
   });
 
+  it('defaults a poison job to three stalls and a pause probe to back off up to 30 minutes, never below the first interval', () => {
+    const config = loadConfig({});
+    expect(config.worker.maxStalls).toBe(3);
+    expect(config.zai.pauseProbeMaxMs).toBe(30 * 60_000);
+    expect(loadConfig({ WORKER_MAX_STALLS: '0' }).worker.maxStalls).toBe(0);
+    expect(() => loadConfig({ ZAI_PAUSE_PROBE_MS: '60000', ZAI_PAUSE_PROBE_MAX_MS: '1000' })).toThrow(
+      /ZAI_PAUSE_PROBE_MAX_MS: must be at least ZAI_PAUSE_PROBE_MS \(60000\)/,
+    );
+  });
+
   it('refuses a malformed retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1,,2' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
   });

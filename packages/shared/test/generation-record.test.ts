@@ -72,4 +72,28 @@ describe('GenerationStore.update', () => {
     expect(await store.get(second.id)).toBeUndefined();
     expect(await store.openCount('claims')).toBe(1);
   });
+
+  const answer = (url: string) => ({ created: 1, url, content_filter: [{ role: 'assistant', level: 3 }], received_at: 2 });
+
+  it('saves a paid answer once: a repeated save changes nothing and counts the payment once', async () => {
+    const r = record();
+    await store.create({ ...r, status: 'generating', calling_until: 99 });
+    expect(await store.saveAnswer(r.id, answer('https://z.ai/a.png'))).toBe('saved');
+    expect(await store.saveAnswer(r.id, answer('https://z.ai/a.png'))).toBe('saved');
+    const saved = await store.get(r.id);
+    expect(saved).toMatchObject({ status: 'storing', paid_generations: 1, zai: { url: 'https://z.ai/a.png' } });
+    expect(saved?.calling_until).toBeUndefined();
+  });
+
+  it("keeps a peer's saved answer and a finished outcome, but counts every paid answer", async () => {
+    const r = record();
+    await store.create(r);
+    expect(await store.saveAnswer(r.id, answer('https://z.ai/first.png'))).toBe('saved');
+    expect(await store.saveAnswer(r.id, answer('https://z.ai/second.png'))).toBe('other');
+    expect(await store.get(r.id)).toMatchObject({ paid_generations: 2, zai: { url: 'https://z.ai/first.png' } });
+    await store.update(r.id, { status: 'failed' });
+    expect(await store.saveAnswer(r.id, answer('https://z.ai/third.png'))).toBe('finished');
+    expect(await store.get(r.id)).toMatchObject({ status: 'failed', paid_generations: 3 });
+    expect(await store.saveAnswer(newGenerationId(), answer('https://z.ai/x.png'))).toBe('gone');
+  });
 });

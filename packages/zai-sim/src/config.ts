@@ -1,5 +1,6 @@
 import type { ErrorShape } from './errors.ts';
-import type { ChaosRates } from './faults.ts';
+import { isAccountFault, isFaultMode } from './faults.ts';
+import type { ChaosRates, FaultMode } from './faults.ts';
 
 export type LatencyRange = readonly [min: number, max: number];
 
@@ -25,6 +26,10 @@ export interface SimulatorConfig {
   maxRps: number;
   faults: ChaosRates;
   errorShape: ErrorShape;
+  /** Check the body before the account (default false: account first). */
+  validateFirst: boolean;
+  /** An account fault every call gets until it is set back to null (e.g. a balance that stays at zero). */
+  accountFault: FaultMode | null;
   /** How long a `timeout` fault holds the connection before closing it without an answer. */
   hangMs: number;
   maxBodyBytes: number;
@@ -49,6 +54,8 @@ export interface SimulatorConfigPatch {
   maxRps?: number | null;
   faults?: Partial<ChaosRates>;
   errorShape?: ErrorShape;
+  validateFirst?: boolean;
+  accountFault?: FaultMode | null;
   hangMs?: number;
   maxBodyBytes?: number;
   maxIssuedImages?: number;
@@ -78,6 +85,8 @@ export function defaultConfig(): SimulatorConfig {
     maxRps: Infinity,
     faults: { rate429: 0, rate500: 0, rateTimeout: 0, rateMalformed: 0 },
     errorShape: 'nested',
+    validateFirst: false,
+    accountFault: null,
     hangMs: 120_000,
     maxBodyBytes: 1024 * 1024,
     maxIssuedImages: 100_000,
@@ -143,6 +152,16 @@ const CHECKERS: Record<keyof SimulatorConfig, Checker> = {
   errorShape: (v, k, next) => {
     if (v !== 'nested' && v !== 'flat') throw new ConfigError(`${k} must be "nested" or "flat"`);
     next.errorShape = v;
+  },
+  validateFirst: (v, k, next) => {
+    if (typeof v !== 'boolean') throw new ConfigError(`${k} must be true or false`);
+    next.validateFirst = v;
+  },
+  accountFault: (v, k, next) => {
+    if (v !== null && !(isFaultMode(v) && isAccountFault(v))) {
+      throw new ConfigError(`${k} must be null or an account fault (balance_1113, account_locked_1112, account_violation_1121, auth_expired_1003)`);
+    }
+    next.accountFault = v;
   },
   hangMs: (v, k, next) => {
     next.hangMs = number(v, k, 0);

@@ -1,4 +1,5 @@
 import type { SimulatorOptions } from './config.ts';
+import { isAccountFault, isFaultMode } from './faults.ts';
 import type { ChaosRates } from './faults.ts';
 
 export class EnvError extends Error {
@@ -56,6 +57,18 @@ export function loadSimulatorEnv(env: Env): SimulatorOptions & { host: string; p
   if (shape !== undefined) {
     if (shape !== 'nested' && shape !== 'flat') throw new EnvError('ZAI_SIM_ERROR_SHAPE', 'expected "nested" or "flat"', shape);
     options.errorShape = shape;
+  }
+  const validateFirst = read(env, 'ZAI_SIM_VALIDATE_FIRST');
+  if (validateFirst !== undefined) {
+    if (validateFirst !== 'true' && validateFirst !== 'false') throw new EnvError('ZAI_SIM_VALIDATE_FIRST', 'expected "true" or "false"', validateFirst);
+    options.validateFirst = validateFirst === 'true';
+  }
+  const accountFault = read(env, 'ZAI_SIM_ACCOUNT_FAULT');
+  if (accountFault !== undefined) {
+    if (!isFaultMode(accountFault) || !isAccountFault(accountFault)) {
+      throw new EnvError('ZAI_SIM_ACCOUNT_FAULT', 'expected an account fault: balance_1113, account_locked_1112, account_violation_1121 or auth_expired_1003', accountFault);
+    }
+    options.accountFault = accountFault;
   }
   const publicOrigin = read(env, 'ZAI_SIM_PUBLIC_ORIGIN');
   if (publicOrigin !== undefined) {

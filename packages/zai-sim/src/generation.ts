@@ -15,7 +15,11 @@ export const GENERATIONS_PATH = '/api/paas/v4/images/generations';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Check order: auth → account faults → validation → request faults → concurrency/rate gate → latency → answer. */
+/**
+ * Check order: auth → account faults → validation → request faults → concurrency/rate gate →
+ * latency → answer. With `validateFirst`, validation comes before the account faults (Z.AI does
+ * not document which it checks first).
+ */
 export async function handleGeneration(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   state.stats.call();
   const fail = (error: ApiError) => {
@@ -30,14 +34,10 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   if (body.kind === 'aborted') return state.stats.outcome('aborted');
   if (body.kind === 'too_large') return fail(errors.bodyTooLarge(state.config.maxBodyBytes));
 
-  const head = state.faults.peek();
-  if (head !== undefined && isAccountFault(head)) {
-    state.faults.shift();
-    const effect = faultEffect(head);
-    if (effect.kind === 'error') return fail(effect.error());
-  }
-
   const validation = validateGeneration(body.text, state.config.models);
+  if (state.config.validateFirst && !validation.ok) return fail(validation.error);
+  const accountError = checkAccount(state);
+  if (accountError) return fail(accountError);
   if (!validation.ok) return fail(validation.error);
 
   const mode = state.faults.shift() ?? pickChaosFault(state.config.faults, Math.random);
@@ -59,6 +59,14 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
     return;
   }
   await answer(state, res, validation.request, effect, signal);
+}
+
+/** A queued one-shot account fault first, then the standing one (`accountFault`). */
+function checkAccount(state: SimState): ApiError | undefined {
+  const head = state.faults.peek();
+  const mode = head !== undefined && isAccountFault(head) ? state.faults.shift() : (state.config.accountFault ?? undefined);
+  const effect = mode === undefined ? undefined : faultEffect(mode);
+  return effect?.kind === 'error' ? effect.error() : undefined;
 }
 
 function checkAuth(header: string | undefined, keys: readonly string[]): ApiError | undefined {

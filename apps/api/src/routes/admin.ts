@@ -3,9 +3,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { pauseReasonSchema } from '@darkroom/shared';
 import { bearerToken } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, validationError } from '../errors.ts';
+
+const pauseBody = z.strictObject({ reason: pauseReasonSchema });
 
 export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const token = ctx.config.http.adminToken;
@@ -24,6 +28,15 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/admin/fleet', { onRequest: requireAdmin }, async () => {
     const paused = await ctx.fleet.read();
     return { paused: Boolean(paused), reason: paused ?? null };
+  });
+
+  // An operator's pause: the workers' upkeep never lifts it, only /admin/fleet/resume (or the CLI).
+  app.post('/admin/fleet/pause', { onRequest: requireAdmin }, async (request) => {
+    const parsed = pauseBody.safeParse(request.body ?? {});
+    if (!parsed.success) throw validationError(parsed.error.issues);
+    const state = await ctx.fleet.pauseManually(parsed.data.reason);
+    request.log.warn({ reason: state.message }, 'generation paused by an admin');
+    return { paused: true, reason: state };
   });
 
   app.post('/admin/fleet/resume', { onRequest: requireAdmin }, async (request) => {

@@ -7,8 +7,12 @@
  *   that finds the mark unexpired waits for it instead of calling: the first worker may only be
  *   stalled (lost its lock, event loop blocked) and still get its answer. So one paid call per
  *   round, unless the caller crashed mid-call, which only costs the wait.
+ * - An answer that arrives while Redis is unreachable (or refuses writes) is held in this process
+ *   (PendingAnswers) until saved; a run of the same job here saves that answer, never calls again.
+ * - While the fleet releases a canary after a pause, only the canary job calls; the others go
+ *   back to the queue without spending an attempt.
  */
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, type Job } from 'bullmq';
 import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { openRecord, settle } from '../outcome.ts';
@@ -28,6 +32,10 @@ function filterError(filters: ContentFilter[], minLevel: number | undefined): Pe
 export async function processGenerate(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
   const { id, tenant } = generatePayload.parse(job.data);
   const log = ctx.log.child({ jobId: job.id, id, tenant, stage: 'generate' });
+  if (ctx.pending.has(id)) {
+    log.warn('this process holds the paid answer of this job: saving it instead of calling Z.AI again');
+    await ctx.pending.settled(id);
+  }
   const record = await openRecord(ctx, id, log);
   if (!record) return;
   const minLevel = ctx.config.zai.contentFilterMinLevel;
@@ -44,6 +52,12 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     throw new DelayedError();
   }
 
+  const holdMs = await ctx.fleet.admit(id);
+  if (holdMs > 0) {
+    await ctx.queues.generate.rateLimit(holdMs);
+    throw new RateLimitError();
+  }
+
   const started = Date.now();
   await ctx.generations.update(id, {
     status: 'generating',
@@ -56,11 +70,18 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     answer = await ctx.zai.generate(record.request);
   } catch (err) {
     await ctx.generations.update(id, { calling_until: null });
+    await ctx.fleet.callFailed(id, err);
     return settle(ctx, job, id, err);
   }
-  await ctx.generations.update(id, { status: 'storing', zai: { ...answer, received_at: Date.now() }, calling_until: null });
-  await ctx.generations.increment(id, 'paid_generations');
+  const saved = await ctx.pending.save(id, { ...answer, received_at: Date.now() });
+  if (saved !== 'saved') {
+    log.warn({ saved }, 'paid answer not used: the record already has an answer or is finished');
+    // A peer's saved answer still needs its copy; a repeat of this add is a no-op.
+    if (saved === 'other') await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
+    return;
+  }
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
+  await ctx.fleet.answered();
   await ctx.fleet.calm();
 
   const blocked = filterError(answer.content_filter, minLevel);
