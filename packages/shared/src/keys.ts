@@ -14,6 +14,8 @@ export function redisKeys(prefix: string) {
     fleetProbeLock: `${prefix}:fleet:probe-lock`,
     zaiCooldown: `${prefix}:zai:cooldown`,
     zaiCapLowered: `${prefix}:zai:cap-lowered`,
+    paidGenerations: `${prefix}:count:paid`,
+    storedImages: `${prefix}:count:stored`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -9,7 +9,7 @@
  *   round, unless the caller crashed mid-call, which only costs the wait.
  */
 import { DelayedError, type Job } from 'bullmq';
-import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
+import { PermanentError, countPaidGeneration, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { openRecord, settle } from '../outcome.ts';
 
@@ -59,6 +59,7 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     return settle(ctx, job, id, err);
   }
   await ctx.generations.update(id, { status: 'storing', zai: { ...answer, received_at: Date.now() }, calling_until: null });
+  await countPaidGeneration(ctx.redis, ctx.keys);
   await ctx.generations.increment(id, 'paid_generations');
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
   await ctx.fleet.calm();
