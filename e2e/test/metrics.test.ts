@@ -1,3 +1,4 @@
+import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 
@@ -21,7 +22,7 @@ describe('paid and stored counters', () => {
     const ids = await Promise.all(Array.from({ length: N }, async () => String((await stack.generate(body)).body.id)));
     for (const id of ids) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
 
-    expect(sim.stats()).toMatchObject({ paid: N, paidUndelivered: 0 });
+    await expectPaid(sim, { jobs: N, undelivered: 0 });
     expect(await sample(stack, 'darkroom_generations_paid_total')).toBe(N);
     expect(await sample(stack, 'darkroom_images_stored_total')).toBe(N);
     expect(await sample(stack, 'darkroom_paid_per_stored_ratio')).toBe(1);
