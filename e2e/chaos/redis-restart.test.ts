@@ -1,11 +1,14 @@
 /**
  * Redis SIGKILLed mid-run and restarted from its AOF (appendfsync always): every job the API
  * acknowledged (202) still finishes; requests during the outage are refused with 503, never 500;
- * workers reconnect instead of crashing.
+ * workers reconnect instead of crashing; and an answer received while Redis was away is not paid
+ * for again (paid = jobs + calls billed to a caller that gave up).
  */
 import { startRedisServer } from '@darkroom/local-stack';
 import { describe, expect, test } from '../test/fixtures.ts';
+import { expectPaid } from '../test/billing.ts';
 import { waitUntil } from '../test/wait.ts';
+import { collectFigures, printFigures } from './figures.ts';
 
 describe('chaos: Redis killed and restarted', () => {
   test('no acknowledged job is lost', async ({ launch, sim }) => {
@@ -40,7 +43,11 @@ describe('chaos: Redis killed and restarted', () => {
         180_000,
         250,
       );
-      console.log(`chaos redis-restart: acknowledged=${acknowledged.length} refused=${refused.length} (${[...new Set(refused)].join(',')}) paid=${sim.stats().generations}`);
+      const figures = await collectFigures(stack, sim, acknowledged, 0);
+      printFigures('redis-restart', figures);
+      console.log(`chaos redis-restart: acknowledged=${acknowledged.length} refused=${refused.length} (${[...new Set(refused)].join(',')})`);
+      await expectPaid(sim, { jobs: acknowledged.length });
+      expect(figures).toMatchObject({ lost: 0, duplicates: 0 });
       expect(refused.length).toBeGreaterThan(0);
       expect(new Set(refused)).toEqual(new Set([503]));
       expect(acknowledged.length).toBe(60 + 30 + (10 - refused.length));

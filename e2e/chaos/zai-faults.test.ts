@@ -1,9 +1,13 @@
 /**
  * The simulator answering 20% 429, 10% 500, 5% timeouts and some malformed JSON: every job still
- * succeeds, each paid exactly once, and every call Z.AI saw is one the job records explain.
+ * succeeds, every answer that reached Darkroom belongs to a distinct job (paid = jobs + calls billed
+ * to a caller that gave up: timeouts and malformed bodies), and every call Z.AI saw is one the job
+ * records explain.
  * A content-security refusal costs one call and fails the job with Z.AI's code.
  */
+import { expectPaid } from '../test/billing.ts';
 import { describe, expect, test } from '../test/fixtures.ts';
+import { collectFigures, printFigures } from './figures.ts';
 
 const JOBS = 150;
 
@@ -20,11 +24,15 @@ describe('chaos: Z.AI misbehaving', () => {
     );
     const done = await Promise.all(ids.map((id) => stack.waitForStatus(id, ['succeeded', 'failed'], 240_000)));
     const records = await Promise.all(ids.map((id) => stack.generations.get(id)));
-    const stats = sim.stats();
+    const stats = await expectPaid(sim, { jobs: JOBS });
+    const figures = await collectFigures(stack, sim, ids, 0);
     const attempts = records.reduce((sum, r) => sum + (r?.attempts ?? 0), 0);
-    console.log(`chaos zai-faults: jobs=${JOBS} calls=${stats.calls} recorded attempts=${attempts} paid=${stats.generations} outcomes=${JSON.stringify(stats.outcomes)}`);
+    printFigures('zai-faults', figures);
+    console.log(`chaos zai-faults: calls=${stats.calls} recorded attempts=${attempts} outcomes=${JSON.stringify(stats.outcomes)}`);
     expect(done.filter((d) => d.status === 'succeeded')).toHaveLength(JOBS);
-    expect(stats.generations).toBe(JOBS);
+    // Calls that timed out or got a malformed body were billed; none of their jobs was paid twice otherwise.
+    expect(stats.paidUndelivered).toBeGreaterThanOrEqual((stats.outcomes['timeout'] ?? 0) + (stats.outcomes['malformed'] ?? 0));
+    expect(figures).toMatchObject({ lost: 0, duplicates: 0, stored: JOBS });
     expect(stats.calls).toBe(attempts);
     expect(stats.calls - stats.generations).toBe(Object.entries(stats.outcomes).filter(([k]) => k !== 'ok').reduce((s, [, n]) => s + n, 0));
     for (const worker of workers) expect(worker.process.exitCode).toBeNull();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
 import { waitUntil } from './wait.ts';
@@ -15,7 +16,7 @@ describe('Z.AI failures', () => {
     const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
     expect(sim.stats().calls).toBe(4);
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
     expect(await stack.queues.generate.getGlobalConcurrency()).toBeLessThan(4);
   });
 
@@ -39,7 +40,7 @@ describe('Z.AI failures', () => {
     sim.failNext('server_error_500', 2);
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 3 });
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
   });
 
   test('fails with the last code once transient errors outlast ZAI_MAX_ATTEMPTS', async ({ launch, sim }) => {
@@ -57,14 +58,15 @@ describe('Z.AI failures', () => {
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
     const [first, second] = sim.callTimes();
     expect(second! - first!).toBeGreaterThanOrEqual(1500);
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
   });
 
-  test('a Z.AI timeout is retried', async ({ launch, sim }) => {
+  test('a Z.AI timeout is retried; the call that timed out is paid too', async ({ launch, sim }) => {
     const stack = await launch({ env: { ZAI_TIMEOUT_MS: '300' } });
     sim.failNext('timeout');
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(await expectPaid(sim, { jobs: 1, undelivered: 1 })).toMatchObject({ paid: 2 });
   });
 
   test('a prompt refused as unsafe (1301) fails at once with the code and message kept', async ({ launch, sim }) => {
@@ -104,7 +106,7 @@ describe('Z.AI failures', () => {
     const resumed = await fetch(`${stack.apiUrl}/admin/fleet/resume`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     expect(await resumed.json()).toMatchObject({ resumed: true, was: { code: '1113' } });
     for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
-    expect(sim.stats().generations).toBe(2);
+    await expectPaid(sim, { jobs: 2, undelivered: 0 });
     const after = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(after).toContain('darkroom_generation_paused{reason=""} 0');
     expect(after).toContain('darkroom_queue_jobs{queue="generate",state="completed"} 2');
@@ -117,7 +119,7 @@ describe('Z.AI failures', () => {
     const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
     expect(sim.stats().outcomes['429:1112']).toBe(1);
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
     expect(await stack.queues.generate.isPaused()).toBe(false);
   });
 
@@ -131,7 +133,7 @@ describe('Z.AI failures', () => {
       return records.every((r) => r?.status !== 'generating') ? records.map((r) => r?.status) : undefined;
     }, 'both calls to settle');
     expect(statuses).toEqual(['queued', 'queued']);
-    expect(sim.stats().generations).toBe(0);
+    await expectPaid(sim, { jobs: 0, undelivered: 0 });
   });
 
   test('CONTENT_FILTER_MIN_LEVEL fails an image below it as content_filtered, without copying it', async ({ launch, sim }) => {
@@ -141,6 +143,7 @@ describe('Z.AI failures', () => {
     expect(done).toMatchObject({ status: 'failed', error: { code: 'content_filtered' }, content_filter: [{ role: 'assistant', level: 1 }] });
     expect(sim.stats().imageDownloads).toBe(0);
     expect(sim.stats().calls).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
   });
 });
 
@@ -151,7 +154,7 @@ describe('image copy failures', () => {
     const id = String((await stack.generate(body)).body.id);
     const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
-    expect(sim.stats().generations).toBe(2);
+    await expectPaid(sim, { jobs: 1, regenerated: 1, undelivered: 0 });
     expect((await stack.generations.get(id))?.paid_generations).toBe(2);
     expect((done.result as { sha256: string }).sha256).toBe(sim.issuedImages()[1]!.sha256);
   });
@@ -161,7 +164,7 @@ describe('image copy failures', () => {
     sim.failNext('image_not_found', 2);
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done).toMatchObject({ status: 'failed', error: { code: 'image_expired' } });
-    expect(sim.stats().generations).toBe(2);
+    await expectPaid(sim, { jobs: 1, regenerated: 1, undelivered: 0 });
   });
 
   test('S3 resets and 503 SlowDown are retried with backoff: one paid generation, one whole object', async ({ launch, sim }) => {
@@ -172,7 +175,7 @@ describe('image copy failures', () => {
       const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
       expect(done.status).toBe('succeeded');
       expect(proxy.puts).toBeGreaterThanOrEqual(4);
-      expect(sim.stats().generations).toBe(1);
+      await expectPaid(sim, { jobs: 1, undelivered: 0 });
       const result = done.result as { sha256: string; key: string; bucket: string };
       const stored = await stack.s3.send(new GetObjectCommand({ Bucket: result.bucket, Key: result.key }));
       expect(createHash('sha256').update(await stored.Body!.transformToByteArray()).digest('hex')).toBe(sim.issuedImages()[0]!.sha256);
@@ -187,7 +190,8 @@ describe('image copy failures', () => {
     sim.failNext(mode);
     const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
-    expect(sim.stats()).toMatchObject({ generations: 1, imageFailures: 1, imageDownloads: 1 });
+    expect(sim.stats()).toMatchObject({ imageFailures: 1, imageDownloads: 1 });
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
     const result = done.result as { sha256: string; key: string; bucket: string };
     expect(result.sha256).toBe(sim.issuedImages()[0]!.sha256);
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 
 async function objectSha256(stack: { s3: S3Client }, bucket: string, key: string) {
@@ -31,7 +32,7 @@ describe('core pipeline', () => {
     expect(done.status).toBe('succeeded');
     const issued = sim.issuedImages();
     expect(issued).toHaveLength(1);
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
 
     const result = done.result as Record<string, unknown>;
     expect(result).toMatchObject({

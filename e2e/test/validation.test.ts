@@ -1,3 +1,4 @@
+import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 
 const valid = { model: 'cogview-4-250304', prompt: 'a cat' };
@@ -143,7 +144,7 @@ describe('idempotency', () => {
     await stack.waitForStatus(String(first.body.id), ['succeeded']);
     const late = await stack.generate(valid, { 'idempotency-key': 'order-1' });
     expect(late.body).toMatchObject({ id: first.body.id, status: 'succeeded' });
-    expect(sim.stats().generations).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
   });
 
   test('concurrent repeats race to one job', async ({ launch }) => {

@@ -146,13 +146,15 @@ return {'created'}`;
 export type Admission = { created: true } | { created: false; full: number } | { created: false; claimed: string };
 
 // Saves a paid Z.AI answer once: a repeat of the same save (a reply lost to a reconnect) changes
-// nothing; an answer saved by a peer is kept, and this one is still counted as paid.
+// nothing; an answer saved by a peer is kept, and this one is still counted as paid, on the record
+// and in the fleet-wide total (KEYS[2]).
 const SAVE_ANSWER = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
 local status = redis.call('HGET', KEYS[1], 'status')
 local saved = redis.call('HGET', KEYS[1], 'zai')
 if saved == ARGV[1] then return 'saved' end
 redis.call('HINCRBY', KEYS[1], 'paid_generations', 1)
+redis.call('INCR', KEYS[2])
 if status == 'succeeded' or status == 'failed' then return 'finished' end
 if saved then return 'other' end
 redis.call('HSET', KEYS[1], 'status', 'storing', 'zai', ARGV[1], 'updated_at', ARGV[2])
@@ -221,11 +223,12 @@ export class GenerationStore {
 
   /**
    * Saves Z.AI's answer on the record (status `storing`, `calling_until` cleared) and counts it as
-   * paid, atomically and idempotently: `saved` (now or by an earlier try), `other` (a peer's answer
+   * paid (on the record and fleet-wide), atomically and idempotently: `saved` (now or by an earlier try), `other` (a peer's answer
    * is already there), `finished` or `gone`.
    */
   async saveAnswer(id: string, zai: ZaiResult): Promise<AnswerSave> {
-    const done = await this.#redis.eval(SAVE_ANSWER, 1, this.#keys.generation(id), JSON.stringify(zai), String(Date.now()));
+    const keys = [this.#keys.generation(id), this.#keys.paidGenerations];
+    const done = await this.#redis.eval(SAVE_ANSWER, keys.length, ...keys, JSON.stringify(zai), String(Date.now()));
     return done as AnswerSave;
   }
 

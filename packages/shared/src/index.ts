@@ -6,6 +6,7 @@ export * from './generation-record.ts';
 export * from './job-view.ts';
 export * from './image-links.ts';
 export * from './keys.ts';
+export * from './counters.ts';
 export * from './queues.ts';
 export * from './redis.ts';
 export * from './s3.ts';

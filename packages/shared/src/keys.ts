@@ -18,6 +18,8 @@ export function redisKeys(prefix: string) {
     fleetCanary: `${prefix}:fleet:canary`,
     zaiCooldown: `${prefix}:zai:cooldown`,
     zaiCapLowered: `${prefix}:zai:cap-lowered`,
+    paidGenerations: `${prefix}:count:paid`,
+    storedImages: `${prefix}:count:stored`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

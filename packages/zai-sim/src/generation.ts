@@ -49,7 +49,19 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   // 'close' sets `destroyed` before it is emitted: if it is still false, the listener below will run.
   if (res.destroyed) return state.stats.outcome('aborted');
   state.stats.enter();
-  res.once('close', () => state.stats.leave());
+  const delivery: Delivery = {};
+  // Z.AI bills a generation once it has started, whether or not the caller stays for the answer.
+  // A 500/1234 is a generation that failed: not billed. A `timeout` fault did generate: billed.
+  const bill = effect?.kind === 'error' ? undefined : state.stats.bill();
+  res.once('close', () => {
+    state.stats.leave();
+    if (delivery.issued !== undefined && res.writableFinished) {
+      delivery.issued.delivered = true;
+      bill?.delivered();
+    } else {
+      bill?.undelivered();
+    }
+  });
   const signal = abortOnClose(res);
 
   if (effect?.kind === 'timeout') {
@@ -58,7 +70,12 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
     res.destroy();
     return;
   }
-  await answer(state, res, validation.request, effect, signal);
+  await answer(state, res, validation.request, effect, signal, delivery);
+}
+
+/** Set once a valid 200 answer is being sent; the call is delivered if that answer is written whole. */
+interface Delivery {
+  issued?: IssuedImage;
 }
 
 /** A queued one-shot account fault first, then the standing one (`accountFault`). */
@@ -94,6 +111,7 @@ async function answer(
   request: GenerationRequest,
   effect: FaultEffect | undefined,
   signal: AbortSignal,
+  delivery: Delivery,
 ): Promise<void> {
   const seed = state.nextSeed();
   const malformed = effect?.kind === 'malformed';
@@ -148,11 +166,12 @@ async function answer(
     prompt: request.prompt,
     quality: request.quality,
     created,
+    delivered: false,
   };
   if (request.userId !== undefined) issued.userId = request.userId;
   if (fault) issued.fault = fault;
   state.recordIssued(issued);
-  state.stats.generations++;
+  delivery.issued = issued;
   state.stats.outcome('ok');
   send(res, 200, JSON_TYPE, body);
 }

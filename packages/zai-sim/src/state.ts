@@ -24,6 +24,8 @@ export interface IssuedImage {
    * truncated/wrong_type: the first download fails, later ones succeed (a flaky CDN edge).
    */
   fault?: ImageFault;
+  /** True once the answer carrying this URL was written whole to the caller. */
+  delivered: boolean;
 }
 
 /** Mutable state shared by the request handlers of one simulator instance. */

@@ -1,8 +1,18 @@
 export interface SimulatorStats {
   /** Every POST to the generations endpoint, whatever its outcome. */
   calls: number;
-  /** 200 answers with a valid body, i.e. paid generations (image_* fault calls included). */
+  /**
+   * Billed generations whose caller received the whole valid 200 answer (image_* fault calls
+   * included). Once no call is in flight, generations = paid - paidUndelivered.
+   */
   generations: number;
+  /**
+   * Every billed generation, as Z.AI charges them: a call admitted past the concurrency/rate gate
+   * that did not draw a 500/1234 fault, whether or not its caller stayed for the answer.
+   */
+  paid: number;
+  /** Billed generations whose caller never got a usable answer: hung up, timed out, or got a malformed body. */
+  paidUndelivered: number;
   /** Generation calls admitted past the concurrency/rate gate and not yet finished. */
   inFlight: number;
   maxInFlight: number;
@@ -14,16 +24,26 @@ export interface SimulatorStats {
   imageFailures: number;
 }
 
+/** One billed generation; settles once as delivered or undelivered. */
+export interface Bill {
+  delivered(): void;
+  undelivered(): void;
+}
+
 export class StatsRecorder {
   calls = 0;
   /** Arrival time (epoch ms) of every call since the last reset. */
   callTimes: number[] = [];
   generations = 0;
+  paid = 0;
+  paidUndelivered = 0;
   inFlight = 0;
   maxInFlight = 0;
   imageDownloads = 0;
   imageFailures = 0;
   #outcomes = new Map<string, number>();
+  /** Bumped by reset(), so a bill opened before a reset never settles into the new counters. */
+  #epoch = 0;
 
   call(): void {
     this.calls++;
@@ -43,11 +63,28 @@ export class StatsRecorder {
     this.inFlight--;
   }
 
+  /** Counts a paid generation now; the returned bill settles it exactly once. */
+  bill(): Bill {
+    this.paid++;
+    const epoch = this.#epoch;
+    let settled = false;
+    const settle = (delivered: boolean) => {
+      if (settled || epoch !== this.#epoch) return;
+      settled = true;
+      if (delivered) this.generations++;
+      else this.paidUndelivered++;
+    };
+    return { delivered: () => settle(true), undelivered: () => settle(false) };
+  }
+
   /** In-flight calls are live, so they survive a reset. */
   reset(): void {
+    this.#epoch++;
     this.calls = 0;
     this.callTimes = [];
     this.generations = 0;
+    this.paid = 0;
+    this.paidUndelivered = 0;
     this.maxInFlight = this.inFlight;
     this.imageDownloads = 0;
     this.imageFailures = 0;
@@ -58,6 +95,8 @@ export class StatsRecorder {
     return {
       calls: this.calls,
       generations: this.generations,
+      paid: this.paid,
+      paidUndelivered: this.paidUndelivered,
       inFlight: this.inFlight,
       maxInFlight: this.maxInFlight,
       outcomes: Object.fromEntries(this.#outcomes),

@@ -128,7 +128,7 @@ describe('timeout', () => {
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
     await waitFor(() => sim.stats().inFlight === 0, 5_000, 'the hung call to be released');
-    expect(sim.stats().generations).toBe(0);
+    expect(sim.stats()).toMatchObject({ generations: 0, paid: 1, paidUndelivered: 1 });
   });
 
   it('closes the connection without an answer after hangMs', async () => {
@@ -136,7 +136,7 @@ describe('timeout', () => {
     sim.failNext('timeout');
     await expect(generate(sim)).rejects.toThrow();
     await waitFor(() => sim.stats().inFlight === 0, 5_000, 'the hung call to be released');
-    expect(sim.stats()).toMatchObject({ calls: 1, generations: 0, outcomes: { timeout: 1 } });
+    expect(sim.stats()).toMatchObject({ calls: 1, generations: 0, paid: 1, paidUndelivered: 1, outcomes: { timeout: 1 } });
   });
 
   it('does not keep close() waiting', async () => {
@@ -152,14 +152,15 @@ describe('timeout', () => {
 });
 
 describe('malformed_json', () => {
-  it('answers 200 with truncated JSON and is not a generation', async () => {
+  it('answers 200 with truncated JSON: paid, but not a delivered generation', async () => {
     sim.failNext('malformed_json');
     const res = await generate(sim);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(() => JSON.parse(res.text) as unknown).toThrow(SyntaxError);
     expect(res.text.startsWith('{"created":')).toBe(true);
-    expect(sim.stats()).toMatchObject({ generations: 0, outcomes: { malformed: 1 } });
+    await waitFor(() => sim.stats().inFlight === 0, 5_000, 'the call to finish');
+    expect(sim.stats()).toMatchObject({ generations: 0, paid: 1, paidUndelivered: 1, outcomes: { malformed: 1 } });
     expect(sim.issuedImages()).toEqual([]);
   });
 });

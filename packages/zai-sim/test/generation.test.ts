@@ -55,6 +55,7 @@ describe('a successful generation', () => {
       quality: 'hd',
       userId: 'user-123456',
       created: res.json.created,
+      delivered: true,
     });
   });
 
@@ -103,6 +104,8 @@ describe('counters', () => {
     expect(sim.stats()).toEqual({
       calls: 4,
       generations: 2,
+      paid: 2,
+      paidUndelivered: 0,
       inFlight: 0,
       maxInFlight: 1,
       outcomes: { ok: 2, '400:1214': 1, '401:1002': 1 },

@@ -105,7 +105,7 @@ describe('image delivery timing', () => {
 });
 
 describe('client aborts during latency', () => {
-  it('are neither generations nor issued images', async () => {
+  it('are paid but neither delivered generations nor issued images', async () => {
     sim.configure({ latencyMs: { standard: [5_000, 5_000] } });
     const controller = new AbortController();
     const pending = generate(sim, undefined, { signal: controller.signal });
@@ -113,7 +113,7 @@ describe('client aborts during latency', () => {
     controller.abort();
     await expect(pending).rejects.toThrow();
     await waitFor(() => sim.stats().outcomes['aborted'] === 1, 5_000, 'the abort to be recorded');
-    expect(sim.stats()).toMatchObject({ generations: 0, inFlight: 0 });
+    expect(sim.stats()).toMatchObject({ generations: 0, paid: 1, paidUndelivered: 1, inFlight: 0 });
     expect(sim.issuedImages()).toEqual([]);
   });
 });

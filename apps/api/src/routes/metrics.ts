@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { readFleetCounts } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'paused', 'failed', 'completed'] as const;
 
 /**
  * GET /metrics in Prometheus text format, read from Redis at scrape time so that every API
- * replica reports the same fleet-wide numbers: queue depths, the shared Z.AI concurrency cap and
- * whether generation is paused (with Z.AI's code as the reason).
+ * replica reports the same fleet-wide numbers: queue depths, the shared Z.AI concurrency cap,
+ * whether generation is paused (with Z.AI's code as the reason), and paid generations against
+ * stored images.
  */
 export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const registry = new Registry();
@@ -47,8 +49,45 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   });
 
+  // A scrape reads both totals once, so the ratio always matches the two counters beside it;
+  // concurrent scrapes share one.
+  let counts: Promise<{ paid: number; stored: number }> | undefined;
+  const fleetCounts = () => (counts ??= readFleetCounts(ctx.redis, ctx.keys));
+  new Counter({
+    name: 'darkroom_generations_paid_total',
+    help: 'Z.AI answers received and saved, fleet-wide: each one a paid generation (calls billed without an answer are not seen)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await fleetCounts()).paid);
+    },
+  });
+  new Counter({
+    name: 'darkroom_images_stored_total',
+    help: 'Images copied into S3 and verified, fleet-wide',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await fleetCounts()).stored);
+    },
+  });
+  new Gauge({
+    name: 'darkroom_paid_per_stored_ratio',
+    help: 'Paid generations per stored image since the counters began (1 when nothing was paid twice; NaN before the first image)',
+    registers: [registry],
+    async collect() {
+      const { paid, stored } = await fleetCounts();
+      this.set(stored === 0 ? Number.NaN : paid / stored);
+    },
+  });
+
+  let scrape: Promise<string> | undefined;
   app.get('/metrics', async (_request, reply) => {
-    const body = await registry.metrics();
+    scrape ??= registry.metrics().finally(() => {
+      scrape = undefined;
+      counts = undefined;
+    });
+    const body = await scrape;
     return reply.type(registry.contentType).send(body);
   });
 }

@@ -3,7 +3,7 @@
  * URL. Only an expired URL (403/404) leads back to generation, once, as a new paid round.
  */
 import type { Job } from 'bullmq';
-import { ImageExpiredError, enqueueGenerate, storePayload } from '@darkroom/shared';
+import { ImageExpiredError, countStoredImage, enqueueGenerate, storePayload } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { copyImage } from '../image-copy.ts';
 import { announce, openRecord, settle } from '../outcome.ts';
@@ -45,6 +45,7 @@ export async function processStore(ctx: WorkerContext, job: Job): Promise<void> 
     { status: 'succeeded', result: stored, completed_at: now, last_error: null },
     ctx.config.retention.succeededSeconds,
   );
+  await countStoredImage(ctx.redis, ctx.keys);
   log.info({ ms: now - started, key: stored.key, bytes: stored.bytes, sha256: stored.sha256 }, 'stored');
   const done = await ctx.generations.get(id);
   if (done) await announce(ctx, done);
