@@ -27,29 +27,27 @@ async function main(): Promise<void> {
   });
   const port = portOf(values.port);
   let stop: () => Promise<void>;
+  let listening: Record<string, unknown>;
 
   switch (positionals[0]) {
     case 's3': {
       const s3 = await startS3Server({ port, directory: values.dir, bucket: values.bucket });
       stop = () => s3.stop();
-      console.log(
-        JSON.stringify({
-          event: 'listening',
-          endpoint: s3.endpoint,
-          bucket: s3.bucket,
-          region: s3.region,
-          accessKeyId: s3.accessKeyId,
-          secretAccessKey: s3.secretAccessKey,
-          forcePathStyle: s3.forcePathStyle,
-          directory: s3.directory,
-        }),
-      );
+      listening = {
+        endpoint: s3.endpoint,
+        bucket: s3.bucket,
+        region: s3.region,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        forcePathStyle: s3.forcePathStyle,
+        directory: s3.directory,
+      };
       break;
     }
     case 'redis': {
       const redis = await startRedisServer({ port, dir: values.dir });
       stop = () => redis.stop();
-      console.log(JSON.stringify({ event: 'listening', url: redis.url, dir: redis.dir, pid: redis.pid }));
+      listening = { url: redis.url, dir: redis.dir, pid: redis.pid };
       break;
     }
     default:
@@ -73,6 +71,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  // Only now: a caller may signal as soon as it reads this line, and before the handlers above
+  // exist a SIGINT would kill the process and leave the server running.
+  console.log(JSON.stringify({ event: 'listening', ...listening }));
 }
 
 main().catch((err: unknown) => {

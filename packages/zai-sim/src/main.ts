@@ -14,8 +14,6 @@ const sim = await startSimulator(options).catch((error: unknown) => {
   console.error(`zai-sim: cannot listen on ${options.host}:${options.port}: ${String(error)}`);
   process.exit(1);
 });
-console.log(JSON.stringify({ event: 'listening', url: sim.url, origin: sim.origin, apiKey: sim.apiKey }));
-
 const shutdown = (signal: NodeJS.Signals) => {
   console.error(`zai-sim: ${signal}, closing`);
   sim.close().then(
@@ -28,3 +26,5 @@ const shutdown = (signal: NodeJS.Signals) => {
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);
+// Only after the handlers: a caller may signal as soon as it reads this line.
+console.log(JSON.stringify({ event: 'listening', url: sim.url, origin: sim.origin, apiKey: sim.apiKey }));
