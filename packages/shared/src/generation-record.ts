@@ -74,7 +74,7 @@ const recordSchema = z.object({
   paid_generations: num.default(0),
   /** Paid rounds after the first, made because the temporary image URL expired before the copy. */
   regenerations: num.default(0),
-  /** While a failed copy waits for its retry: when the store stage tries again. */
+  /** After a failed copy, until the job ends: when the store stage (next) tries again. */
   next_attempt_at: num.optional(),
   /** Set while a worker waits for Z.AI: until then, no other worker may call for this record. */
   calling_until: num.optional(),

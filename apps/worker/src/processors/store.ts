@@ -29,7 +29,6 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
     await enqueueGenerate(ctx.queues, { id, tenant }, record.regenerations);
     return;
   }
-  if (record.next_attempt_at !== undefined) await ctx.generations.update(id, { next_attempt_at: null });
 
   const started = Date.now();
   let stored;
@@ -49,7 +48,7 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
     if (err instanceof ImageExpiredError && record.regenerations < MAX_REGENERATIONS) {
       const round = record.regenerations + 1;
       log.warn({ round, code: err.code }, 'image URL expired before the copy: regenerating (a new paid call)');
-      await ctx.generations.update(id, { status: 'queued', zai: null, regenerations: round, last_error: err.detail() });
+      await ctx.generations.update(id, { status: 'queued', zai: null, regenerations: round, next_attempt_at: null, last_error: err.detail() });
       await enqueueGenerate(ctx.queues, { id, tenant }, round);
       return;
     }
@@ -59,7 +58,7 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
   const now = Date.now();
   await ctx.generations.update(
     id,
-    { status: 'succeeded', result: stored, completed_at: now, last_error: null },
+    { status: 'succeeded', result: stored, completed_at: now, next_attempt_at: null, last_error: null },
     ctx.config.retention.succeededSeconds,
   );
   log.info({ ms: now - started, key: stored.key, bytes: stored.bytes, sha256: stored.sha256 }, 'stored');
