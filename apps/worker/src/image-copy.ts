@@ -167,8 +167,10 @@ async function copyWithin(deps: CopyDeps, source: { url: string; tenant: string;
     if (signal.aborted) throw signal.reason;
     throw new TransientError('image_download_failed', `image download failed: ${(err as Error).message}`, undefined, { cause: err });
   }
+  // undici reports a destroyed, unread body as an 'error' event: without a listener, a crash.
+  const discard = () => res.body.on('error', () => undefined).destroy();
   const refuse = (error: JobError) => {
-    res.body.destroy();
+    discard();
     return error;
   };
   if (res.statusCode === 403 || res.statusCode === 404 || res.statusCode === 410) {
@@ -207,7 +209,7 @@ async function copyWithin(deps: CopyDeps, source: { url: string; tenant: string;
       await bounded(signal, Promise.all([pipeline(res.body, tap), upload.done()]));
     }
   } catch (err) {
-    res.body.destroy();
+    discard();
     tap.destroy();
     if (upload) await upload.abort().catch(() => undefined);
     await deleteQuietly(deps, key);
