@@ -197,7 +197,8 @@ async function copyWithin(deps: CopyDeps, source: { url: string; tenant: string;
       // Known length: one PutObject streaming the body as it arrives, within the download's deadline.
       const put = deps.s3.send(
         new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: tap, ContentLength: expected, ContentType: contentType }),
-        { abortSignal: signal, requestTimeout: deps.downloadTimeoutMs },
+        // No request timer of the client's: this upload lasts as long as the download feeding it.
+        { abortSignal: signal, requestTimeout: 0 },
       );
       await bounded(signal, Promise.all([pipeline(res.body, tap), put]));
     } else {

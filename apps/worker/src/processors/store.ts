@@ -14,7 +14,8 @@ export const MAX_REGENERATIONS = 1;
 
 /** Until when (epoch ms) a failed copy of this answer is retried. */
 export function copyDeadline(zai: ZaiResult, retryMs: number): number {
-  return Math.min(zai.created * 1000 + ZAI_URL_TTL_HOURS * 3_600_000, zai.received_at + retryMs);
+  const created = zai.created > 0 ? zai.created * 1000 : zai.received_at;
+  return Math.min(created + ZAI_URL_TTL_HOURS * 3_600_000, zai.received_at + retryMs);
 }
 
 export async function processStore(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
