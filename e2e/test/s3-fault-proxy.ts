@@ -27,6 +27,7 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
   const upstream = new URL(target);
   const queued: S3Fault[] = [];
   const state = { puts: 0, refused: 0, outage: { mode: 'up' } as S3Outage };
+  const hung = new Set<IncomingMessage>();
 
   const forward = (req: IncomingMessage, res: ServerResponse) => {
     const out = request(
@@ -44,6 +45,8 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
     const { outage } = state;
     if (outage.mode === 'silent' && outage.methods.includes(req.method ?? '')) {
       state.refused++;
+      hung.add(req);
+      req.on('close', () => hung.delete(req));
       req.resume();
       return;
     }
@@ -75,7 +78,11 @@ export async function startS3FaultProxy(target: string): Promise<S3FaultProxy> {
     get refused() {
       return state.refused;
     },
-    set: (outage) => void (state.outage = outage),
+    set: (outage) => {
+      state.outage = outage;
+      // The outage is over: requests left hanging by it are dropped, as a restarted S3 would.
+      if (outage.mode !== 'silent') for (const req of hung) req.socket.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -47,8 +47,8 @@ describe('store stage deadlines', () => {
       expect(done.status).toBe('succeeded');
       expect((done.result as { sha256: string }).sha256).toBe(sha256(host.image));
     } finally {
+      await host.close(); // first: ends a download that would otherwise hold the worker's close
       await stack.close();
-      await host.close();
     }
   });
 
