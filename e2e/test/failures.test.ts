@@ -169,7 +169,7 @@ describe('image copy failures', () => {
 
   test('S3 resets and 503 SlowDown are retried with backoff: one paid generation, one whole object', async ({ launch, sim }) => {
     const proxy = await startS3FaultProxy(inject('s3').endpoint);
-    const stack = await launch({ env: { S3_ENDPOINT: proxy.endpoint, STORE_MAX_ATTEMPTS: '6' } });
+    const stack = await launch({ env: { S3_ENDPOINT: proxy.endpoint } });
     try {
       proxy.failNextPuts('reset', 'slow_down', 'slow_down');
       const done = await stack.waitForStatus(String((await stack.generate(body)).body.id), ['succeeded', 'failed']);

@@ -5,9 +5,11 @@
  * - a record is marked failed and its failure announced BEFORE BullMQ fails the job, so a crash in
  *   between re-runs the job, which finds the record terminal and only re-announces (idempotent);
  * - rate limits and fleet pauses never spend an attempt;
- * - the last allowed attempt of a transient error fails the record like a permanent one.
+ * - the last allowed attempt of a transient error fails the record like a permanent one; which
+ *   attempt is the last is THIS worker's configuration, whatever process enqueued the job;
+ * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy).
  */
-import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import {
   FleetPauseError,
   ImageExpiredError,
@@ -16,6 +18,7 @@ import {
   RateLimitedError,
   TERMINAL,
   enqueueNotify,
+  storeRetryDelay,
   toJobView,
   type ErrorDetail,
   type GenerationRecord,
@@ -68,7 +71,7 @@ export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDe
   const now = Date.now();
   const updated = await ctx.generations.update(
     id,
-    { status: 'failed', error: detail, completed_at: now },
+    { status: 'failed', error: detail, completed_at: now, next_attempt_at: null },
     ctx.config.retention.failedSeconds,
   );
   if (!updated) return;
@@ -105,7 +108,8 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
     await ctx.generations.update(id, { status: 'queued', last_error: detail });
     throw new RateLimitError();
   }
-  const attempts = job.opts.attempts ?? 1;
+  // A job from an older deploy carries its own attempts, which BullMQ enforces: never go past them.
+  const attempts = Math.min(ctx.config.zai.maxAttempts, job.opts.attempts ?? 1);
   const lastAttempt = job.attemptsMade + 1 >= attempts;
   if (err instanceof PermanentError || err instanceof ImageExpiredError || lastAttempt) {
     log.warn({ err, code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'generation failed');
@@ -115,4 +119,28 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
   log.info({ code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'transient failure: will retry');
   await ctx.generations.update(id, { status: 'queued', last_error: detail });
   throw err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Decides the fate of a store job after a failed copy; always throws what BullMQ must see. A
+ * permanent error fails the job; any other is retried on this worker's store backoff for as long
+ * as the copy may still succeed (`until`, epoch ms: the image URL's validity, STORE_RETRY_HOURS).
+ * The retry moves the job to delayed itself, so no attempt cap baked into the job (an older
+ * deploy's) can end it early; the record stays `storing` and shows when the next attempt runs.
+ */
+export async function settleCopy(ctx: WorkerContext, job: Job, token: string | undefined, id: string, err: unknown, until: number): Promise<never> {
+  if (err instanceof PermanentError || err instanceof ImageExpiredError || !token) return settle(ctx, job, id, err);
+  const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
+  const detail = detailOf(err);
+  const attempt = Math.max(job.attemptsStarted, 1);
+  const next = Date.now() + storeRetryDelay(ctx.config.store, attempt);
+  if (next > until) {
+    log.error({ err, code: detail.code, attempt, until: new Date(until).toISOString() }, 'image copy failed until its URL expired: failing a paid job');
+    await failRecord(ctx, id, detail);
+    throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
+  }
+  log.warn({ code: detail.code, attempt, next_attempt_at: new Date(next).toISOString() }, 'image copy failed: will retry from the saved URL');
+  await ctx.generations.update(id, { status: 'storing', next_attempt_at: next, last_error: detail });
+  await job.moveToDelayed(next, token);
+  throw new DelayedError();
 }

@@ -9,13 +9,16 @@ import { Agent } from 'undici';
 import {
   GenerationStore,
   QUEUE,
+  STORE_BACKOFF,
   TERMINAL,
   TenantStore,
   WEBHOOK_BACKOFF,
   ZAI_BACKOFF,
   createQueues,
   imageLinker,
+  keepJobs,
   redisKeys,
+  storeRetryDelay,
   webhookRetryDelay,
   zaiRetryDelay,
   type Config,
@@ -86,6 +89,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     // its worker (a poison job) must end: past this many stalls BullMQ fails it at its next pickup.
     maxStalledCount: config.worker.maxStalls,
     autorun: false,
+    // Jobs carry no retention of their own (an older deploy's jobs may: theirs wins).
+    ...keepJobs(config),
   };
   const workers = [
     new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
@@ -95,11 +100,18 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
       // have a limiter, so there is always one; without ZAI_MAX_RPS it never binds by itself.
       limiter: { max: config.zai.maxRps ?? Number.MAX_SAFE_INTEGER, duration: 1000 },
       settings: {
+        // This worker's ZAI_MAX_ATTEMPTS bounds every retry, also of errors that never reached settle().
         backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
-          type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
+          attemptsMade >= config.zai.maxAttempts ? -1 : type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.store, (job: Job) => processStore(ctx, job), { ...common, concurrency: config.worker.concurrency }),
+    new Worker(QUEUE.store, (job: Job, token?: string) => processStore(ctx, job, token), {
+      ...common,
+      concurrency: config.worker.concurrency,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
+      },
+    }),
     new Worker(QUEUE.notify, (job: Job) => processNotify(ctx, job), {
       ...common,
       concurrency: Math.max(8, config.worker.concurrency),

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { PROMPT_MAX_CHARS } from './generation-request.ts';
 
+/** Z.AI's temporary image URLs expire 30 days after the answer's `created`. */
+export const ZAI_URL_TTL_HOURS = 24 * 30;
+
 const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -12,6 +15,14 @@ const whole = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .regex(/^\d+$/, 'expected a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+
+const hours = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'expected a number of hours, e.g. "720" or "0.5"')
+    .transform(Number)
+    .pipe(z.number().gt(0, 'must be more than 0').max(max));
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -88,8 +99,15 @@ export const envSchema = z
     S3_SECRET_ACCESS_KEY: z.string().trim().min(1).optional(),
     S3_PUBLIC_BASE_URL: httpUrl.optional(),
     S3_PRESIGN_TTL_SECONDS: whole(1, PRESIGN_MAX_SECONDS).default(PRESIGN_MAX_SECONDS),
-    STORE_MAX_ATTEMPTS: whole(1, 100).default(8),
+    S3_TIMEOUT_MS: whole(100).default(30_000),
+    STORE_MAX_ATTEMPTS: z
+      .never({ message: 'was replaced by STORE_RETRY_HOURS: a copy is retried for as long as the image URL is valid' })
+      .optional(),
     STORE_BACKOFF_MS: whole(1).default(1_000),
+    STORE_BACKOFF_MAX_MS: whole(1).default(300_000),
+    STORE_RETRY_HOURS: hours(ZAI_URL_TTL_HOURS).prefault(String(ZAI_URL_TTL_HOURS)),
+    IMAGE_DOWNLOAD_TIMEOUT_MS: whole(100).default(120_000),
+    IMAGE_MAX_BYTES: whole(1024).default(50 * 1024 * 1024),
 
     PORT: whole(0, 65_535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -147,6 +165,13 @@ export const envSchema = z
         message: `must be at least ZAI_PAUSE_PROBE_MS (${env.ZAI_PAUSE_PROBE_MS})`,
       });
     }
+    if (env.STORE_BACKOFF_MAX_MS < env.STORE_BACKOFF_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STORE_BACKOFF_MAX_MS'],
+        message: `must be at least STORE_BACKOFF_MS (${env.STORE_BACKOFF_MS})`,
+      });
+    }
     // A key outliving its job's record would answer every retry with a conflict.
     if (env.IDEMPOTENCY_TTL_HOURS > env.JOB_RETENTION_HOURS) {
       ctx.addIssue({
@@ -183,8 +208,14 @@ function shape(env: z.output<typeof envSchema>) {
           : undefined,
       publicBaseUrl: env.S3_PUBLIC_BASE_URL?.replace(/\/+$/, ''),
       presignTtlSeconds: env.S3_PRESIGN_TTL_SECONDS,
-      maxAttempts: env.STORE_MAX_ATTEMPTS,
+      timeoutMs: env.S3_TIMEOUT_MS,
+    },
+    store: {
       backoffMs: env.STORE_BACKOFF_MS,
+      backoffMaxMs: env.STORE_BACKOFF_MAX_MS,
+      retryMs: Math.round(env.STORE_RETRY_HOURS * 3_600_000),
+      downloadTimeoutMs: env.IMAGE_DOWNLOAD_TIMEOUT_MS,
+      maxBytes: env.IMAGE_MAX_BYTES,
     },
     http: {
       port: env.PORT,

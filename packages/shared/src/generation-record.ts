@@ -74,6 +74,8 @@ const recordSchema = z.object({
   paid_generations: num.default(0),
   /** Paid rounds after the first, made because the temporary image URL expired before the copy. */
   regenerations: num.default(0),
+  /** After a failed copy, until the job ends: when the store stage (next) tries again. */
+  next_attempt_at: num.optional(),
   /** Set while a worker waits for Z.AI: until then, no other worker may call for this record. */
   calling_until: num.optional(),
   zai: json(z.custom<ZaiResult>((v) => typeof v === 'object' && v !== null)).optional(),

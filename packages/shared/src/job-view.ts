@@ -15,6 +15,7 @@ export function toJobView(record: GenerationRecord, imageUrl: string | undefined
     updated_at: iso(record.updated_at),
     started_at: iso(record.started_at),
     completed_at: iso(record.completed_at),
+    next_attempt_at: iso(record.next_attempt_at),
     attempts: record.attempts,
     request: record.request,
     webhook_url: record.webhook_url ?? null,

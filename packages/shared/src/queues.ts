@@ -22,6 +22,8 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const WEBHOOK_BACKOFF = 'webhook-schedule';
 /** Name of the custom backoff of generate jobs: exponential with jitter, floored by the error's retryAfterMs. */
 export const ZAI_BACKOFF = 'zai-backoff';
+/** Name of the custom backoff of store jobs: exponential with jitter, capped at STORE_BACKOFF_MAX_MS. */
+export const STORE_BACKOFF = 'store-backoff';
 
 export const generatePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
 /** @alias The store stage names the same generation. */
@@ -40,29 +42,33 @@ export type GeneratePayload = z.infer<typeof generatePayload>;
 export type StorePayload = z.infer<typeof storePayload>;
 export type NotifyPayload = z.infer<typeof notifyPayload>;
 
+/**
+ * BullMQ's own attempt cap for stages whose retries the worker decides: a job carries no attempts,
+ * backoff or retention of the process that enqueued it (an API of another deploy may have), only
+ * the name of a backoff the worker implements from ITS configuration; settle() in the worker ends
+ * the job. Jobs written by older deploys carry their own numbers, and BullMQ still honours those.
+ */
+export const WORKER_DECIDES_ATTEMPTS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Options every job of a queue is added with. Retention (removeOnComplete/removeOnFail) is left to
+ * the Worker options: BullMQ uses a job's own setting when it has one, the worker's otherwise.
+ * Notify jobs are only added by workers, so their schedule is already a worker's.
+ */
 export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
-  const keep = {
-    removeOnComplete: { age: config.retention.succeededSeconds },
-    removeOnFail: { age: config.retention.failedSeconds },
-  };
   const schedule = config.webhooks.retryScheduleMs;
   return {
-    generate: {
-      ...keep,
-      attempts: config.zai.maxAttempts,
-      backoff: { type: ZAI_BACKOFF, delay: config.zai.backoffMs },
-    },
-    store: {
-      ...keep,
-      attempts: config.s3.maxAttempts,
-      backoff: { type: 'exponential', delay: config.s3.backoffMs, jitter: 0.5 },
-    },
-    notify: {
-      ...keep,
-      attempts: schedule.length,
-      backoff: { type: WEBHOOK_BACKOFF },
-      delay: schedule[0] ?? 0,
-    },
+    generate: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: ZAI_BACKOFF } },
+    store: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: STORE_BACKOFF } },
+    notify: { attempts: schedule.length, backoff: { type: WEBHOOK_BACKOFF }, delay: schedule[0] ?? 0 },
+  };
+}
+
+/** How long a worker keeps finished BullMQ jobs: the same retention as the records. */
+export function keepJobs(config: Config): { removeOnComplete: { age: number }; removeOnFail: { age: number } } {
+  return {
+    removeOnComplete: { age: config.retention.succeededSeconds },
+    removeOnFail: { age: config.retention.failedSeconds },
   };
 }
 
@@ -74,6 +80,12 @@ export function zaiRetryDelay(baseMs: number, attemptsMade: number, err: unknown
   const exponential = baseMs * 2 ** Math.max(attemptsMade - 1, 0);
   const jittered = Math.round(exponential * (1 - 0.5 * random()));
   return Math.max(jittered, err instanceof TransientError ? err.retryAfterMs : 0);
+}
+
+/** Delay before store attempt `attemptsMade + 1`: 50–100% of `base × 2^(n−1)`, the exponential capped at `maxMs`. */
+export function storeRetryDelay(store: Config['store'], attemptsMade: number, random = Math.random): number {
+  const exponential = Math.min(store.backoffMaxMs, store.backoffMs * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 52));
+  return Math.round(exponential * (1 - 0.5 * random()));
 }
 
 /**

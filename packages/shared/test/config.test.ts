@@ -109,4 +109,17 @@ describe('loadConfig', () => {
     expect(config.limits).toMatchObject({ promptMaxChars: 100, tenantMaxUnfinished: 3, redisMemoryHighWater: 0.75 });
     expect(() => loadConfig({ REDIS_MEMORY_HIGH_WATER: '1.5' })).toThrow(/REDIS_MEMORY_HIGH_WATER: .*"1.5"/);
   });
+
+  it('retries image copies for the life of the image URL by default, and never past it', () => {
+    const store = loadConfig({}).store;
+    expect(store).toEqual({ backoffMs: 1_000, backoffMaxMs: 300_000, retryMs: 720 * 3_600_000, downloadTimeoutMs: 120_000, maxBytes: 50 * 1024 * 1024 });
+    expect(loadConfig({ STORE_RETRY_HOURS: '0.5' }).store.retryMs).toBe(1_800_000);
+    expect(() => loadConfig({ STORE_RETRY_HOURS: '721' })).toThrow(/^ {2}STORE_RETRY_HOURS: /m);
+    expect(() => loadConfig({ STORE_RETRY_HOURS: '0' })).toThrow(/STORE_RETRY_HOURS: must be more than 0/);
+    expect(() => loadConfig({ STORE_BACKOFF_MS: '5000', STORE_BACKOFF_MAX_MS: '1000' })).toThrow(/STORE_BACKOFF_MAX_MS: must be at least STORE_BACKOFF_MS/);
+  });
+
+  it('refuses the removed STORE_MAX_ATTEMPTS instead of ignoring it', () => {
+    expect(() => loadConfig({ STORE_MAX_ATTEMPTS: '8' })).toThrow(/STORE_MAX_ATTEMPTS: was replaced by STORE_RETRY_HOURS/);
+  });
 });

@@ -1,17 +1,27 @@
 /**
  * Stage 2: copy the paid image into S3. Retries never call Z.AI: they copy again from the saved
- * URL. Only an expired URL (403/404) leads back to generation, once, as a new paid round.
+ * URL, for as long as that URL is valid (30 days from Z.AI's `created`, at most STORE_RETRY_HOURS
+ * after the answer arrived), so an S3 outage never throws a paid image away. Only an expired URL
+ * (403/404/410) leads back to generation, once, as a new paid round.
  */
-import type { Job } from 'bullmq';
-import { ImageExpiredError, countStoredImage, enqueueGenerate, storePayload } from '@darkroom/shared';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ImageExpiredError, ZAI_URL_TTL_HOURS, countStoredImage, enqueueGenerate, storePayload, type ZaiResult } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { copyImage } from '../image-copy.ts';
-import { announce, openRecord, settle } from '../outcome.ts';
+import { announce, openRecord, settleCopy } from '../outcome.ts';
 
 export const MAX_REGENERATIONS = 1;
 
-export async function processStore(ctx: WorkerContext, job: Job): Promise<void> {
-  const { id, tenant } = storePayload.parse(job.data);
+/** Until when (epoch ms) a failed copy of this answer is retried. */
+export function copyDeadline(zai: ZaiResult, retryMs: number): number {
+  const created = zai.created > 0 ? zai.created * 1000 : zai.received_at;
+  return Math.min(created + ZAI_URL_TTL_HOURS * 3_600_000, zai.received_at + retryMs);
+}
+
+export async function processStore(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
+  const payload = storePayload.safeParse(job.data);
+  if (!payload.success) throw new UnrecoverableError(`unreadable store job: ${payload.error.message}`);
+  const { id, tenant } = payload.data;
   const log = ctx.log.child({ jobId: job.id, id, tenant, stage: 'store' });
   const record = await openRecord(ctx, id, log);
   if (!record) return;
@@ -25,24 +35,31 @@ export async function processStore(ctx: WorkerContext, job: Job): Promise<void> 
   let stored;
   try {
     stored = await copyImage(
-      { s3: ctx.s3, bucket: ctx.bucket, timeoutMs: ctx.config.zai.timeoutMs, dispatcher: ctx.imageDispatcher },
+      {
+        s3: ctx.s3,
+        bucket: ctx.bucket,
+        downloadTimeoutMs: ctx.config.store.downloadTimeoutMs,
+        s3TimeoutMs: ctx.config.s3.timeoutMs,
+        maxBytes: ctx.config.store.maxBytes,
+        dispatcher: ctx.imageDispatcher,
+      },
       { url: record.zai.url, tenant, id },
     );
   } catch (err) {
     if (err instanceof ImageExpiredError && record.regenerations < MAX_REGENERATIONS) {
       const round = record.regenerations + 1;
       log.warn({ round, code: err.code }, 'image URL expired before the copy: regenerating (a new paid call)');
-      await ctx.generations.update(id, { status: 'queued', zai: null, regenerations: round, last_error: err.detail() });
+      await ctx.generations.update(id, { status: 'queued', zai: null, regenerations: round, next_attempt_at: null, last_error: err.detail() });
       await enqueueGenerate(ctx.queues, { id, tenant }, round);
       return;
     }
-    return settle(ctx, job, id, err);
+    return settleCopy(ctx, job, token, id, err, copyDeadline(record.zai, ctx.config.store.retryMs));
   }
 
   const now = Date.now();
   await ctx.generations.update(
     id,
-    { status: 'succeeded', result: stored, completed_at: now, last_error: null },
+    { status: 'succeeded', result: stored, completed_at: now, next_attempt_at: null, last_error: null },
     ctx.config.retention.succeededSeconds,
   );
   await countStoredImage(ctx.redis, ctx.keys);
