@@ -7,6 +7,7 @@ import type { FaultEffect } from './faults.ts';
 import { abortOnClose, readBody, send } from './http.ts';
 import type { RenderedImage } from './image-store.ts';
 import type { IssuedImage, SimState } from './state.ts';
+import type { CallRecord } from './stats.ts';
 import { validateGeneration } from './validate.ts';
 import type { GenerationRequest } from './validate.ts';
 
@@ -17,9 +18,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** Check order: auth → account faults → validation → request faults → concurrency/rate gate → latency → answer. */
 export async function handleGeneration(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  state.stats.call();
+  const call = state.stats.call();
   const fail = (error: ApiError) => {
-    state.stats.outcome(outcomeKey(error));
+    state.stats.outcome(outcomeKey(error), call);
     send(res, error.status, JSON_TYPE, errorBody(error, state.config.errorShape));
   };
 
@@ -27,7 +28,7 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   if (authError) return fail(authError);
 
   const body = await readBody(req, state.config.maxBodyBytes);
-  if (body.kind === 'aborted') return state.stats.outcome('aborted');
+  if (body.kind === 'aborted') return state.stats.outcome('aborted', call);
   if (body.kind === 'too_large') return fail(errors.bodyTooLarge(state.config.maxBodyBytes));
 
   const head = state.faults.peek();
@@ -44,21 +45,22 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   const effect = mode === undefined ? undefined : faultEffect(mode);
   if (effect?.kind === 'error' && effect.phase !== 'response') return fail(effect.error());
 
+  call.inFlightBefore = state.stats.inFlight;
   const gateError = admit(state);
   if (gateError) return fail(gateError);
   // 'close' sets `destroyed` before it is emitted: if it is still false, the listener below will run.
-  if (res.destroyed) return state.stats.outcome('aborted');
-  state.stats.enter();
-  res.once('close', () => state.stats.leave());
+  if (res.destroyed) return state.stats.outcome('aborted', call);
+  state.stats.enter(call);
+  res.once('close', () => state.stats.leave(call));
   const signal = abortOnClose(res);
 
   if (effect?.kind === 'timeout') {
-    state.stats.outcome('timeout');
+    state.stats.outcome('timeout', call);
     await sleep(state.config.hangMs, undefined, { signal }).catch(() => undefined);
     res.destroy();
     return;
   }
-  await answer(state, res, validation.request, effect, signal);
+  await answer(state, res, validation.request, effect, signal, call);
 }
 
 function checkAuth(header: string | undefined, keys: readonly string[]): ApiError | undefined {
@@ -86,6 +88,7 @@ async function answer(
   request: GenerationRequest,
   effect: FaultEffect | undefined,
   signal: AbortSignal,
+  call: CallRecord,
 ): Promise<void> {
   const seed = state.nextSeed();
   const malformed = effect?.kind === 'malformed';
@@ -102,13 +105,13 @@ async function answer(
     if (!signal.aborted) throw error;
   }
   if (signal.aborted) {
-    state.stats.outcome('aborted');
+    state.stats.outcome('aborted', call);
     return;
   }
 
   if (effect?.kind === 'error') {
     const error = effect.error();
-    state.stats.outcome(outcomeKey(error));
+    state.stats.outcome(outcomeKey(error), call);
     send(res, error.status, JSON_TYPE, errorBody(error, state.config.errorShape));
     return;
   }
@@ -127,7 +130,7 @@ async function answer(
     content_filter: [{ role: 'assistant', level: state.config.contentFilterLevel }],
   });
   if (!image) {
-    state.stats.outcome('malformed');
+    state.stats.outcome('malformed', call);
     send(res, 200, JSON_TYPE, body.slice(0, Math.floor(body.length / 2)));
     return;
   }
@@ -145,6 +148,6 @@ async function answer(
   if (fault) issued.fault = fault;
   state.recordIssued(issued);
   state.stats.generations++;
-  state.stats.outcome('ok');
+  state.stats.outcome('ok', call);
   send(res, 200, JSON_TYPE, body);
 }

@@ -14,7 +14,21 @@ export interface SimulatorStats {
   imageFailures: number;
 }
 
+/** One generation call, as the simulator saw it (epoch ms). */
+export interface CallRecord {
+  arrivedAt: number;
+  /** Admitted calls in flight when this one reached the concurrency gate (undefined: refused earlier). */
+  inFlightBefore?: number;
+  /** Set when the gate admitted it; it then held one of the account's slots until `endedAt`. */
+  admittedAt?: number;
+  endedAt?: number;
+  /** As in `outcomes`; undefined while the call is open. */
+  outcome?: string;
+}
+
 export class StatsRecorder {
+  /** Every call since the last reset, in arrival order. */
+  callLog: CallRecord[] = [];
   calls = 0;
   /** Arrival time (epoch ms) of every call since the last reset. */
   callTimes: number[] = [];
@@ -25,28 +39,35 @@ export class StatsRecorder {
   imageFailures = 0;
   #outcomes = new Map<string, number>();
 
-  call(): void {
+  call(): CallRecord {
+    const record: CallRecord = { arrivedAt: Date.now() };
     this.calls++;
-    this.callTimes.push(Date.now());
+    this.callTimes.push(record.arrivedAt);
+    this.callLog.push(record);
+    return record;
   }
 
-  outcome(key: string): void {
+  outcome(key: string, call?: CallRecord): void {
     this.#outcomes.set(key, (this.#outcomes.get(key) ?? 0) + 1);
+    if (call) call.outcome = key;
   }
 
-  enter(): void {
+  enter(call?: CallRecord): void {
     this.inFlight++;
     if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+    if (call) call.admittedAt = Date.now();
   }
 
-  leave(): void {
+  leave(call?: CallRecord): void {
     this.inFlight--;
+    if (call) call.endedAt = Date.now();
   }
 
   /** In-flight calls are live, so they survive a reset. */
   reset(): void {
     this.calls = 0;
     this.callTimes = [];
+    this.callLog = [];
     this.generations = 0;
     this.maxInFlight = this.inFlight;
     this.imageDownloads = 0;
