@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { readZaiLimits, redisKeys } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
 import { waitUntil } from './wait.ts';
@@ -8,15 +9,19 @@ import { waitUntil } from './wait.ts';
 const body = { model: 'cogview-4-250304', prompt: 'failure modes', size: '512x512' };
 
 describe('Z.AI failures', () => {
-  test('retries a 1302 without spending an attempt, and lowers the shared in-flight cap', async ({ launch, sim }) => {
-    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4' } });
+  test('retries a 1302 at once without spending an attempt or cooling the queue down', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4', ZAI_BACKOFF_MS: '5000' } });
     sim.failNext('rate_limit_1302', 3);
     const id = String((await stack.generate(body)).body.id);
     const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
     expect(done.status).toBe('succeeded');
     expect(sim.stats().calls).toBe(4);
     expect(sim.stats().generations).toBe(1);
-    expect(await stack.queues.generate.getGlobalConcurrency()).toBeLessThan(4);
+    // A cooldown would hold each retry for at least ZAI_BACKOFF_MS.
+    const times = sim.callTimes();
+    expect(times.at(-1)! - times[0]!).toBeLessThan(2_500);
+    expect(await stack.queues.generate.getRateLimitTtl(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await readZaiLimits(stack.redis, redisKeys(stack.prefix))).toMatchObject({ cap: 1, refusalsPerMinute: 3, refusalsTotal: 3 });
   });
 
   test('a 1303 cools down the whole fleet: no worker process calls Z.AI until the cooldown ends', async ({ launch, sim }) => {
