@@ -4,8 +4,8 @@
  * - wall time: from the first call's arrival at the simulator to the end of the last admitted one;
  * - busy slot-time: the sum, over admitted calls, of the time each held a slot (admission to end);
  * - utilisation = busy slot-time / (limit × wall time): 1.0 means every slot was busy all the time;
- * - attempted concurrency of a call: admitted calls in flight when it arrived, plus itself. Above
- *   the limit it is refused with 1302, so `refusals` counts the calls that went over.
+ * - refusals: calls answered 1302. A call is refused exactly when it arrives with the limit's worth
+ *   of calls in flight, so this counts the moments our calls together went over the limit.
  */
 import type { CallRecord } from '@darkroom/zai-sim';
 import type { Stack } from './stack.ts';
@@ -17,7 +17,6 @@ export interface SlotUse {
   busyMs: number;
   utilisation: number;
   refusals: number;
-  maxAttempted: number;
 }
 
 export function slotUse(calls: readonly CallRecord[], limit: number): SlotUse {
@@ -33,7 +32,6 @@ export function slotUse(calls: readonly CallRecord[], limit: number): SlotUse {
     busyMs,
     utilisation: busyMs / (limit * wallMs),
     refusals: calls.filter((c) => c.outcome === '429:1302').length,
-    maxAttempted: Math.max(...calls.map((c) => (c.inFlightBefore ?? 0) + 1)),
   };
 }
 
