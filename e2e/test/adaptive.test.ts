@@ -132,3 +132,26 @@ describe('adaptive Z.AI concurrency', () => {
     for (const worker of workers) expect(worker.process.exitCode, worker.output()).toBeNull();
   });
 });
+
+describe('adaptive Z.AI rate', () => {
+  test('without ZAI_MAX_RPS, 1303s bring the fleet rate down to what the account allows', { timeout: 120_000 }, async ({ launch, sim }) => {
+    const allowed = 5;
+    const jobs = 60;
+    sim.configure({ maxRps: allowed, latencyMs: { standard: [0, 20], hd: [0, 20] } });
+    const stack = await launch({ worker: false, env: { ...env(16, 2_000), ZAI_BACKOFF_MS: '50' } });
+    const ids = await submit(stack, jobs, 'rate');
+    stack.spawnWorker();
+    expect(await allSucceeded(stack, ids, 90_000)).toBe(true);
+
+    const calls = sim.calls();
+    const throttled = calls.filter((c) => c.outcome === '429:1303').length;
+    const wallMs = calls.at(-1)!.arrivedAt - calls[0]!.arrivedAt;
+    const state = await limits(stack);
+    console.log(`rate: ${JSON.stringify({ calls: calls.length, throttled, rps: state.rps, wallMs })}`);
+    // A probe may have raised the rate one step above what the account allows.
+    expect(state.rps).toBeGreaterThanOrEqual(allowed - 1);
+    expect(state.rps).toBeLessThanOrEqual(allowed + 1);
+    // Finding the rate from "unlimited" costs a few; after that, one per probe.
+    expect(throttled).toBeLessThanOrEqual(6 + Math.ceil(wallMs / 2_000));
+  });
+});

@@ -3,7 +3,10 @@
  * interleave a read and a write. Every script takes the time from Redis (TIME), so all processes
  * share one clock. The cap and the rate are written into BullMQ's generate meta hash in the same
  * script (the fields Queue.setGlobalConcurrency / setGlobalRateLimit write): what BullMQ enforces
- * is always what the state says.
+ * is always what the state says. The rate is enforced as one call per 1000/rps ms, not rps per
+ * fixed second, so no sliding second ever holds much more than rps calls. Without a rate the
+ * limiter's max is still set (to 2^53 - 1, as a string so that Lua keeps every digit): BullMQ
+ * honours queue.rateLimit(), our cooldown, only where a max is set.
  *
  * State hash (keys.zaiLimits): cap, limit, cut_at, probe_at, raised_at, filled_at, last_start,
  * reject_ms, refusals, rps, rps_cut_at, rps_probe_at, throttles. See docs/failures.md.
@@ -12,7 +15,14 @@
 const NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function num(v) return tonumber(v) or 0 end`;
+local function num(v) return tonumber(v) or 0 end
+local function enforceRate(meta, rps)
+  if rps > 0 then
+    redis.call('HSET', meta, 'max', 1, 'duration', math.max(1, math.floor(1000 / rps)))
+  else
+    redis.call('HSET', meta, 'max', '9007199254740991', 'duration', 1000)
+  end
+end`;
 
 /** KEYS: limits, meta. ARGV: ceiling, rps ceiling (0 = none). Returns the cap. */
 export const INIT = `${NOW}
@@ -30,7 +40,7 @@ redis.call('HSET', KEYS[2], 'concurrency', cap)
 local rps = num(redis.call('HGET', KEYS[1], 'rps'))
 if rpsCeiling > 0 and (rps == 0 or rps > rpsCeiling) then rps = rpsCeiling end
 redis.call('HSET', KEYS[1], 'rps', rps)
-if rps > 0 then redis.call('HSET', KEYS[2], 'max', rps, 'duration', 1000) else redis.call('HDEL', KEYS[2], 'max', 'duration') end
+enforceRate(KEYS[2], rps)
 return cap`;
 
 /**
@@ -104,7 +114,7 @@ redis.call('HSET', KEYS[1], 'rps', rps, 'rps_cut_at', now, 'rps_probe_at', now +
 redis.call('HINCRBY', KEYS[1], 'throttles', 1)
 redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
-redis.call('HSET', KEYS[4], 'max', rps, 'duration', 1000)
+enforceRate(KEYS[4], rps)
 return {before, rps}`;
 
 /**
@@ -137,7 +147,7 @@ if rps > 0 and (rpsCeiling == 0 or rps < rpsCeiling) and now >= num(s[7]) then
   if redis.call('ZCARD', KEYS[3]) >= rps then
     rps = rps + 1
     redis.call('HSET', KEYS[1], 'rps', rps, 'rps_probe_at', now + 1000)
-    redis.call('HSET', KEYS[4], 'max', rps, 'duration', 1000)
+    enforceRate(KEYS[4], rps)
   end
 end
 return raised`;

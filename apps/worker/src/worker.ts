@@ -88,9 +88,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
       ...common,
       concurrency: config.worker.concurrency,
-      // BullMQ honours queue.rateLimit() (our fleet-wide cooldown after a 429) only in workers that
-      // have a limiter, so there is always one. The adaptive rate (meta max) overrides its max.
-      limiter: { max: config.zai.maxRps ?? Number.MAX_SAFE_INTEGER, duration: 1000 },
+      // No limiter option: the fleet-wide rate (and the max that makes queue.rateLimit() bind) is
+      // in the queue's meta, written by the adaptive limits; a limiter here would override it.
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
           type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
