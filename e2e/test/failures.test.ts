@@ -10,18 +10,29 @@ const body = { model: 'cogview-4-250304', prompt: 'failure modes', size: '512x51
 
 describe('Z.AI failures', () => {
   test('retries a 1302 at once without spending an attempt or cooling the queue down', async ({ launch, sim }) => {
-    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4', ZAI_BACKOFF_MS: '5000' } });
-    sim.failNext('rate_limit_1302', 3);
-    const id = String((await stack.generate(body)).body.id);
-    const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
-    expect(done.status).toBe('succeeded');
-    expect(sim.stats().calls).toBe(4);
-    expect(sim.stats().generations).toBe(1);
-    // A cooldown would hold each retry for at least ZAI_BACKOFF_MS.
-    const times = sim.callTimes();
-    expect(times.at(-1)! - times[0]!).toBeLessThan(2_500);
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4', ZAI_BACKOFF_MS: '5000', ZAI_LIMIT_PROBE_MS: '60000' } });
+    sim.configure({ latencyMs: { standard: [1_000, 1_000], hd: [1_000, 1_000] } });
+    const first = String((await stack.generate(body)).body.id);
+    await waitUntil(() => sim.stats().inFlight === 1 || undefined, 'the first call in flight');
+    sim.failNext('rate_limit_1302');
+    const second = String((await stack.generate(body)).body.id);
+    for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(sim.stats()).toMatchObject({ calls: 3, generations: 2 });
+    // The refused job waits only for the cap (1 after the 1302), not for a cooldown of ZAI_BACKOFF_MS.
+    const [call1, refused, retry] = sim.calls();
+    expect(refused!.outcome).toBe('429:1302');
+    expect(retry!.arrivedAt - call1!.endedAt!).toBeLessThan(1_000);
     expect(await stack.queues.generate.getRateLimitTtl(Number.MAX_SAFE_INTEGER)).toBe(0);
-    expect(await readZaiLimits(stack.redis, redisKeys(stack.prefix))).toMatchObject({ cap: 1, refusalsPerMinute: 3, refusalsTotal: 3 });
+    expect(await readZaiLimits(stack.redis, redisKeys(stack.prefix))).toMatchObject({ cap: 1, limit: 1, refusalsPerMinute: 1, refusalsTotal: 1 });
+  });
+
+  test('a 1302 while none of our calls is out cools the queue down, instead of asking again at once', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_BACKOFF_MS: '1500' } });
+    sim.failNext('rate_limit_1302');
+    const id = String((await stack.generate(body)).body.id);
+    expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    const [refused, retry] = sim.callTimes();
+    expect(retry! - refused!).toBeGreaterThanOrEqual(1_400);
   });
 
   test('a 1303 cools down the whole fleet: no worker process calls Z.AI until the cooldown ends', async ({ launch, sim }) => {

@@ -31,6 +31,15 @@ interface Call {
   t0: number;
 }
 
+/**
+ * A 1302 while none of our calls was out says nothing about our concurrency: the account is busy
+ * elsewhere (another client, or Z.AI throttling to zero). Put back at once, the job would be
+ * refused again at network speed; as a rate limit, the whole queue cools down instead.
+ */
+function busyElsewhere(err: RateLimitedError): RateLimitedError {
+  return new RateLimitedError(err.code, err.message, err.delayMs, err.zai ? { zai: err.zai } : {});
+}
+
 export class AdaptiveLimit {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
@@ -83,7 +92,7 @@ export class AdaptiveLimit {
           answer = await zai.generate(req);
         } catch (err) {
           await this.#settle(call, err);
-          throw err;
+          throw err instanceof RateLimitedError && err.lowerConcurrency && call.ahead === 0 ? busyElsewhere(err) : err;
         }
         await this.#quietly(() => this.#redis.eval(SUCCEEDED, 2, this.#keys.zaiLimits, this.#keys.zaiCalls, call.id, call.ahead, call.started));
         return answer;
