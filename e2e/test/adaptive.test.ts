@@ -8,7 +8,8 @@
  * own (record updates, the next job's fetch), and a loaded machine adds pauses of up to ~300 ms.
  * With 1 s calls that alone costs 3-5% of the slot-time, so the utilisation runs use 2 s calls.
  * Figures and margins (see docs/failures.md):
- * - utilisation >= 95% with one worker (measured 97-98% with 2 s calls, 94-96% with 1 s calls);
+ * - utilisation >= 95% with one worker (measured ~98% with 2 s calls; 94-96% with 1 s calls, see
+ *   `pnpm bench`);
  * - 1302s: at most DISCOVERY_1302S to find the limit from nothing, one per probe while it holds,
  *   and at most (drop + 2) when it falls. A call is refused exactly when it would have gone over
  *   the limit, so these counts are also how often the fleet's calls together went over it.
