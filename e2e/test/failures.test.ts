@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { readZaiLimits, redisKeys } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
@@ -9,15 +10,32 @@ import { waitUntil } from './wait.ts';
 const body = { model: 'cogview-4-250304', prompt: 'failure modes', size: '512x512' };
 
 describe('Z.AI failures', () => {
-  test('retries a 1302 without spending an attempt, and lowers the shared in-flight cap', async ({ launch, sim }) => {
-    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4' } });
-    sim.failNext('rate_limit_1302', 3);
+  test('retries a 1302 at once without spending an attempt or cooling the queue down', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_MAX_CONCURRENCY: '4', ZAI_BACKOFF_MS: '5000', ZAI_LIMIT_PROBE_MS: '60000' } });
+    sim.configure({ latencyMs: { standard: [1_000, 1_000], hd: [1_000, 1_000] } });
+    const first = String((await stack.generate(body)).body.id);
+    await waitUntil(() => sim.stats().inFlight === 1 || undefined, 'the first call in flight');
+    sim.failNext('rate_limit_1302');
+    const second = String((await stack.generate(body)).body.id);
+    for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(sim.stats()).toMatchObject({ calls: 3, generations: 2 });
+    await expectPaid(sim, { jobs: 2, undelivered: 0 });
+    // The refused job waits only for the cap (1 after the 1302), not for a cooldown of ZAI_BACKOFF_MS.
+    const [call1, refused, retry] = sim.calls();
+    expect(refused!.outcome).toBe('429:1302');
+    expect(retry!.arrivedAt - call1!.endedAt!).toBeLessThan(1_000);
+    expect(await stack.queues.generate.getRateLimitTtl(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await readZaiLimits(stack.redis, redisKeys(stack.prefix))).toMatchObject({ cap: 1, limit: 1, refusalsPerMinute: 1, refusalsTotal: 1 });
+  });
+
+  test('a 1302 while none of our calls is out cools the queue down, instead of asking again at once', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_BACKOFF_MS: '1500' } });
+    sim.failNext('rate_limit_1302');
     const id = String((await stack.generate(body)).body.id);
-    const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
-    expect(done.status).toBe('succeeded');
-    expect(sim.stats().calls).toBe(4);
+    expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    const [refused, retry] = sim.callTimes();
+    expect(retry! - refused!).toBeGreaterThanOrEqual(1_400);
     await expectPaid(sim, { jobs: 1, undelivered: 0 });
-    expect(await stack.queues.generate.getGlobalConcurrency()).toBeLessThan(4);
   });
 
   test('a 1303 cools down the whole fleet: no worker process calls Z.AI until the cooldown ends', async ({ launch, sim }) => {

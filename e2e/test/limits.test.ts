@@ -29,9 +29,9 @@ describe('account limits across worker processes', () => {
 
     const times = sim.callTimes();
     expect(times).toHaveLength(jobs);
-    // BullMQ's limiter admits `rps` jobs per fixed one-second window: 16 calls need 4 windows.
+    // The limiter admits one job per 1000 / rps ms fleet-wide: 16 calls need at least 3.75 s.
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((jobs / rps - 1) * 1000 - 100);
-    // Two adjacent windows can meet inside one sliding second, never more.
+    // Loose on purpose (spacing gives rps, or rps + 1 at the edges): never a burst beyond that.
     const peak = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
     expect(peak).toBeLessThanOrEqual(2 * rps);
   });

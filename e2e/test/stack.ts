@@ -83,6 +83,8 @@ export function testEnv(sim: Simulator, prefix: string, overrides: Record<string
     ZAI_TIMEOUT_MS: '5000',
     ZAI_BACKOFF_MS: '50',
     ZAI_PAUSE_PROBE_MS: '200',
+    ZAI_LIMIT_PROBE_MS: '1000',
+    ZAI_LIMIT_STEP_MS: '50',
     STORE_BACKOFF_MS: '50',
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: s3.bucket,

@@ -7,9 +7,8 @@
  *   hits an account error again re-pauses with the probe interval doubled (up to
  *   ZAI_PAUSE_PROBE_MAX_MS). So while the account stays bad, at most one generation call is
  *   attempted per probe interval. A pause an operator set is never lifted here;
- * - a growing cooldown while rate limits keep coming (1303, 1305, 429s);
- * - the shared in-flight cap (BullMQ global concurrency) cut by one on each 1302 and raised back
- *   one step per quiet minute, never above ZAI_MAX_CONCURRENCY.
+ * - a growing cooldown while rate limits keep coming (1303, 1305, 429s).
+ * The shared in-flight cap and call rate are adaptive-limit.ts's: a 1302 never cools the queue.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -19,7 +18,6 @@ import type { ZaiClient } from './zai-client.ts';
 const COOLDOWN_WINDOW_MS = 60_000;
 const MAX_COOLDOWN_MS = 5 * 60_000;
 const MAX_COOLDOWN_FACTOR = 64;
-const CAP_QUIET_MS = 60_000;
 /** How long jobs that are not the canary are held back before they look again. */
 const CANARY_HOLD_MS = 1_000;
 /** Slack on top of ZAI_TIMEOUT_MS before a canary whose worker vanished may be replaced. */
@@ -95,7 +93,6 @@ export class Fleet {
   async cooldown(err: RateLimitedError): Promise<number> {
     const strikes = await this.#redis.incr(this.#keys.zaiCooldown);
     await this.#redis.pexpire(this.#keys.zaiCooldown, COOLDOWN_WINDOW_MS);
-    if (err.lowerConcurrency) await this.#lowerCap();
     return Math.min(err.delayMs * 2 ** Math.min(strikes - 1, 16), err.delayMs * MAX_COOLDOWN_FACTOR, MAX_COOLDOWN_MS);
   }
 
@@ -103,23 +100,8 @@ export class Fleet {
     await this.#redis.del(this.#keys.zaiCooldown);
   }
 
-  async #lowerCap(): Promise<void> {
-    const cap = (await this.#queue.getGlobalConcurrency()) ?? this.#config.zai.maxConcurrency;
-    const next = Math.max(1, cap - 1);
-    await this.#redis.set(this.#keys.zaiCapLowered, String(Date.now()), 'PX', CAP_QUIET_MS);
-    if (next !== cap) {
-      await this.#queue.setGlobalConcurrency(next);
-      this.#log.warn({ from: cap, to: next }, 'Z.AI concurrency limit hit (1302): lowered the shared in-flight cap');
-    }
-  }
-
   /** Periodic upkeep; safe to run on every worker at once. */
   async tick(zai: ZaiClient): Promise<void> {
-    const cap = await this.#queue.getGlobalConcurrency();
-    if (cap !== null && cap < this.#config.zai.maxConcurrency && !(await this.#redis.exists(this.#keys.zaiCapLowered))) {
-      await this.#queue.setGlobalConcurrency(cap + 1);
-      await this.#redis.set(this.#keys.zaiCapLowered, String(Date.now()), 'PX', CAP_QUIET_MS);
-    }
     const paused = await this.state.read();
     if (!paused) {
       // A pause that raced a resume can leave BullMQ paused with no reason recorded: undo it.

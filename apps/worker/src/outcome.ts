@@ -9,7 +9,7 @@
  *   attempt is the last is THIS worker's configuration, whatever process enqueued the job;
  * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy).
  */
-import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import {
   FleetPauseError,
   ImageExpiredError,
@@ -96,6 +96,14 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
     log.error({ alert: err.alert, code: err.code, zai: err.zai?.body }, `operator attention: ${err.message}`);
   }
 
+  if (err instanceof RateLimitedError && err.lowerConcurrency && job.token) {
+    // 1302: the shared cap already came down (adaptive-limit.ts). Only this job goes back, to the
+    // head of the queue; nothing cools down, since the fleet is already under the limit again.
+    log.info({ code: err.code }, 'over the account concurrency limit: job put back, attempt not spent');
+    await ctx.generations.update(id, { status: 'queued', last_error: detail });
+    await job.moveToWait(job.token);
+    throw new WaitingError();
+  }
   if (err instanceof RateLimitedError) {
     const delay = await ctx.fleet.cooldown(err);
     await ctx.queues.generate.rateLimit(delay);

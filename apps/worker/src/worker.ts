@@ -24,6 +24,7 @@ import {
   type Config,
   type Logger,
 } from '@darkroom/shared';
+import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
 import { Fleet } from './fleet.ts';
 import { failRecord } from './outcome.ts';
@@ -56,6 +57,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const keys = redisKeys(config.redis.prefix);
   const queues = createQueues(redis, config);
   const fleet = new Fleet({ redis, keys, generateQueue: queues.generate, config, log: logger });
+  const limits = new AdaptiveLimit({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const imageDispatcher = new Agent({ connections: 64 });
   const webhookDispatcher = createWebhookDispatcher(config.webhooks, config.webhooks.timeoutMs);
   const generations = new GenerationStore(redis, keys);
@@ -67,7 +69,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     generations,
     tenants: new TenantStore(redis, keys),
     queues,
-    zai: deps.zai,
+    zai: limits.wrap(deps.zai),
     s3: deps.s3,
     bucket: deps.bucket,
     links: imageLinker(deps.s3, config.s3),
@@ -77,8 +79,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     webhookDispatcher,
   };
 
-  const cap = await queues.generate.getGlobalConcurrency();
-  if (cap === null || cap > config.zai.maxConcurrency) await queues.generate.setGlobalConcurrency(config.zai.maxConcurrency);
+  await limits.start();
 
   const common = {
     connection: redis,
@@ -96,9 +97,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
       ...common,
       concurrency: config.worker.concurrency,
-      // BullMQ honours queue.rateLimit() (our fleet-wide cooldown after a 429) only in workers that
-      // have a limiter, so there is always one; without ZAI_MAX_RPS it never binds by itself.
-      limiter: { max: config.zai.maxRps ?? Number.MAX_SAFE_INTEGER, duration: 1000 },
+      // No limiter option: the fleet-wide rate (and the max that makes queue.rateLimit() bind) is
+      // in the queue's meta, written by the adaptive limits; a limiter here would override it.
       settings: {
         // This worker's ZAI_MAX_ATTEMPTS bounds every retry, also of errors that never reached settle().
         backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
@@ -166,6 +166,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     workers,
     async close() {
       clearInterval(ticker);
+      limits.stop();
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
       if ((await Promise.race([graceful, timeout])) === 'timeout') {

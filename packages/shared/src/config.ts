@@ -89,6 +89,8 @@ export const envSchema = z
     ZAI_MAX_RPS: whole(1).optional(),
     ZAI_PAUSE_PROBE_MS: whole(100).default(60_000),
     ZAI_PAUSE_PROBE_MAX_MS: whole(100).default(30 * 60_000),
+    ZAI_LIMIT_PROBE_MS: whole(100).default(60_000),
+    ZAI_LIMIT_STEP_MS: whole(10).default(500),
     CONTENT_FILTER_MIN_LEVEL: whole(0, 3).optional(),
 
     S3_BUCKET: z.string().trim().min(3).max(63).optional(),
@@ -195,6 +197,8 @@ function shape(env: z.output<typeof envSchema>) {
       maxRps: env.ZAI_MAX_RPS,
       pauseProbeMs: env.ZAI_PAUSE_PROBE_MS,
       pauseProbeMaxMs: env.ZAI_PAUSE_PROBE_MAX_MS,
+      limitProbeMs: env.ZAI_LIMIT_PROBE_MS,
+      limitStepMs: env.ZAI_LIMIT_STEP_MS,
       contentFilterMinLevel: env.CONTENT_FILTER_MIN_LEVEL,
     },
     s3: {

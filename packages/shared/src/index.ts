@@ -14,4 +14,5 @@ export * from './logger.ts';
 export * from './tenants.ts';
 export * from './net-guard.ts';
 export * from './fleet-state.ts';
+export * from './adaptive-limits.ts';
 export * from './shutdown.ts';

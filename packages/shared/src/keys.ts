@@ -1,7 +1,8 @@
 /**
  * Every Redis key Darkroom writes outside BullMQ's own, in one place. BullMQ's keys are
  * `${prefix}:${queue}:…` for the queue names in queues.ts, which none of these collide with.
- * Each operation touches one key, so a `{prefix}` hash tag is all Redis Cluster needs.
+ * An operation touches one key, or several under the same prefix (the adaptive limits' scripts,
+ * which also write BullMQ's generate meta key), so a `{prefix}` hash tag is all Redis Cluster needs.
  */
 export function redisKeys(prefix: string) {
   return {
@@ -17,7 +18,15 @@ export function redisKeys(prefix: string) {
     fleetProbeLock: `${prefix}:fleet:probe-lock`,
     fleetCanary: `${prefix}:fleet:canary`,
     zaiCooldown: `${prefix}:zai:cooldown`,
-    zaiCapLowered: `${prefix}:zai:cap-lowered`,
+    /** The adaptive limits (adaptive-limits.ts): one hash, plus the logs below. */
+    zaiLimits: `${prefix}:zai:limits`,
+    /** Calls in flight to Z.AI, fleet-wide: member = call id, score = lease deadline. */
+    zaiCalls: `${prefix}:zai:calls`,
+    /** Call starts of the last second: member = call id, score = start. */
+    zaiStarts: `${prefix}:zai:starts`,
+    /** 1302 answers of the last minute, and 1303/1305/429 ones: member = call id, score = time. */
+    zaiRefusals: `${prefix}:zai:refusals`,
+    zaiThrottles: `${prefix}:zai:throttles`,
     paidGenerations: `${prefix}:count:paid`,
     storedImages: `${prefix}:count:stored`,
   };

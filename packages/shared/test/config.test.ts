@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(config.webhooks.retryScheduleMs).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
     expect(config.webhooks.allowedHosts).toEqual([]);
     expect(config.retention.failedSeconds).toBeGreaterThan(config.retention.succeededSeconds);
+    expect(config.zai).toMatchObject({ maxConcurrency: 8, maxRps: undefined, limitStepMs: 500, limitProbeMs: 60_000 });
   });
 
   it('parses every kind of value and freezes the result', () => {

@@ -12,6 +12,8 @@ export async function handleControl(state: SimState, req: IncomingMessage, res: 
   switch (route) {
     case 'GET /_sim/stats':
       return sendJson(res, 200, state.stats.snapshot());
+    case 'GET /_sim/calls':
+      return sendJson(res, 200, state.stats.callLog);
     case 'GET /_sim/images':
       return sendJson(res, 200, state.issued);
     case 'GET /_sim/config':

@@ -7,6 +7,7 @@ import type { FaultEffect } from './faults.ts';
 import { abortOnClose, readBody, send } from './http.ts';
 import type { RenderedImage } from './image-store.ts';
 import type { IssuedImage, SimState } from './state.ts';
+import type { CallRecord } from './stats.ts';
 import { validateGeneration } from './validate.ts';
 import type { GenerationRequest } from './validate.ts';
 
@@ -21,9 +22,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * not document which it checks first).
  */
 export async function handleGeneration(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  state.stats.call();
+  const call = state.stats.call();
   const fail = (error: ApiError) => {
-    state.stats.outcome(outcomeKey(error));
+    state.stats.outcome(outcomeKey(error), call);
     send(res, error.status, JSON_TYPE, errorBody(error, state.config.errorShape));
   };
 
@@ -31,7 +32,7 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   if (authError) return fail(authError);
 
   const body = await readBody(req, state.config.maxBodyBytes);
-  if (body.kind === 'aborted') return state.stats.outcome('aborted');
+  if (body.kind === 'aborted') return state.stats.outcome('aborted', call);
   if (body.kind === 'too_large') return fail(errors.bodyTooLarge(state.config.maxBodyBytes));
 
   const validation = validateGeneration(body.text, state.config.models);
@@ -44,17 +45,18 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   const effect = mode === undefined ? undefined : faultEffect(mode);
   if (effect?.kind === 'error' && effect.phase !== 'response') return fail(effect.error());
 
+  call.inFlightBefore = state.stats.inFlight;
   const gateError = admit(state);
   if (gateError) return fail(gateError);
   // 'close' sets `destroyed` before it is emitted: if it is still false, the listener below will run.
-  if (res.destroyed) return state.stats.outcome('aborted');
-  state.stats.enter();
+  if (res.destroyed) return state.stats.outcome('aborted', call);
+  state.stats.enter(call);
   const delivery: Delivery = {};
   // Z.AI bills a generation once it has started, whether or not the caller stays for the answer.
   // A 500/1234 is a generation that failed: not billed. A `timeout` fault did generate: billed.
   const bill = effect?.kind === 'error' ? undefined : state.stats.bill();
   res.once('close', () => {
-    state.stats.leave();
+    state.stats.leave(call);
     if (delivery.issued !== undefined && res.writableFinished) {
       delivery.issued.delivered = true;
       bill?.delivered();
@@ -65,12 +67,12 @@ export async function handleGeneration(state: SimState, req: IncomingMessage, re
   const signal = abortOnClose(res);
 
   if (effect?.kind === 'timeout') {
-    state.stats.outcome('timeout');
+    state.stats.outcome('timeout', call);
     await sleep(state.config.hangMs, undefined, { signal }).catch(() => undefined);
     res.destroy();
     return;
   }
-  await answer(state, res, validation.request, effect, signal, delivery);
+  await answer(state, res, validation.request, effect, signal, delivery, call);
 }
 
 /** Set once a valid 200 answer is being sent; the call is delivered if that answer is written whole. */
@@ -112,6 +114,7 @@ async function answer(
   effect: FaultEffect | undefined,
   signal: AbortSignal,
   delivery: Delivery,
+  call: CallRecord,
 ): Promise<void> {
   const seed = state.nextSeed();
   const malformed = effect?.kind === 'malformed';
@@ -128,13 +131,13 @@ async function answer(
     if (!signal.aborted) throw error;
   }
   if (signal.aborted) {
-    state.stats.outcome('aborted');
+    state.stats.outcome('aborted', call);
     return;
   }
 
   if (effect?.kind === 'error') {
     const error = effect.error();
-    state.stats.outcome(outcomeKey(error));
+    state.stats.outcome(outcomeKey(error), call);
     send(res, error.status, JSON_TYPE, errorBody(error, state.config.errorShape));
     return;
   }
@@ -153,7 +156,7 @@ async function answer(
     content_filter: [{ role: 'assistant', level: state.config.contentFilterLevel }],
   });
   if (!image) {
-    state.stats.outcome('malformed');
+    state.stats.outcome('malformed', call);
     send(res, 200, JSON_TYPE, body.slice(0, Math.floor(body.length / 2)));
     return;
   }
@@ -172,6 +175,6 @@ async function answer(
   if (fault) issued.fault = fault;
   state.recordIssued(issued);
   delivery.issued = issued;
-  state.stats.outcome('ok');
+  state.stats.outcome('ok', call);
   send(res, 200, JSON_TYPE, body);
 }

@@ -6,7 +6,7 @@ export { FAULT_MODES, IMAGE_FAULTS, isFaultMode } from './faults.ts';
 export type { ChaosRates, FaultMode, ImageFault } from './faults.ts';
 export type { ErrorShape } from './errors.ts';
 export type { IssuedImage } from './state.ts';
-export type { SimulatorStats } from './stats.ts';
+export type { CallRecord, SimulatorStats } from './stats.ts';
 export type { Quality } from './validate.ts';
 export { SIZE_LIMITS, USER_ID_LENGTH } from './validate.ts';
 export { GENERATIONS_PATH } from './generation.ts';

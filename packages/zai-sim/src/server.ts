@@ -14,7 +14,7 @@ import { handleImage } from './image-route.ts';
 import { FILES_PREFIX } from './image-url.ts';
 import { SimState } from './state.ts';
 import type { IssuedImage } from './state.ts';
-import type { SimulatorStats } from './stats.ts';
+import type { CallRecord, SimulatorStats } from './stats.ts';
 
 export const API_BASE_PATH = '/api/paas/v4';
 
@@ -31,6 +31,8 @@ export interface Simulator {
   stats(): SimulatorStats;
   /** Arrival time (epoch ms) of every generation call since the last reset, in order. */
   callTimes(): number[];
+  /** Every generation call since the last reset: arrival, admission, end, outcome, in arrival order. */
+  calls(): CallRecord[];
   issuedImages(): IssuedImage[];
   reset(): void;
   /** Stops listening and destroys every open connection, hanging ones included. */
@@ -78,6 +80,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     stats: () => state.stats.snapshot(),
     callTimes: () => [...state.stats.callTimes],
+    calls: () => state.stats.callLog.map((call) => ({ ...call })),
     issuedImages: () => state.issued.map((image) => ({ ...image })),
     reset: () => state.reset(),
     close() {

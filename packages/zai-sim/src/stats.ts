@@ -24,6 +24,18 @@ export interface SimulatorStats {
   imageFailures: number;
 }
 
+/** One generation call, as the simulator saw it (epoch ms). */
+export interface CallRecord {
+  arrivedAt: number;
+  /** Admitted calls in flight when this one reached the concurrency gate (undefined: refused earlier). */
+  inFlightBefore?: number;
+  /** Set when the gate admitted it; it then held one of the account's slots until `endedAt`. */
+  admittedAt?: number;
+  endedAt?: number;
+  /** As in `outcomes`; undefined while the call is open. */
+  outcome?: string;
+}
+
 /** One billed generation; settles once as delivered or undelivered. */
 export interface Bill {
   delivered(): void;
@@ -31,6 +43,8 @@ export interface Bill {
 }
 
 export class StatsRecorder {
+  /** Every call since the last reset, in arrival order. */
+  callLog: CallRecord[] = [];
   calls = 0;
   /** Arrival time (epoch ms) of every call since the last reset. */
   callTimes: number[] = [];
@@ -45,22 +59,28 @@ export class StatsRecorder {
   /** Bumped by reset(), so a bill opened before a reset never settles into the new counters. */
   #epoch = 0;
 
-  call(): void {
+  call(): CallRecord {
+    const record: CallRecord = { arrivedAt: Date.now() };
     this.calls++;
-    this.callTimes.push(Date.now());
+    this.callTimes.push(record.arrivedAt);
+    this.callLog.push(record);
+    return record;
   }
 
-  outcome(key: string): void {
+  outcome(key: string, call?: CallRecord): void {
     this.#outcomes.set(key, (this.#outcomes.get(key) ?? 0) + 1);
+    if (call) call.outcome = key;
   }
 
-  enter(): void {
+  enter(call?: CallRecord): void {
     this.inFlight++;
     if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+    if (call) call.admittedAt = Date.now();
   }
 
-  leave(): void {
+  leave(call?: CallRecord): void {
     this.inFlight--;
+    if (call) call.endedAt = Date.now();
   }
 
   /** Counts a paid generation now; the returned bill settles it exactly once. */
@@ -82,6 +102,7 @@ export class StatsRecorder {
     this.#epoch++;
     this.calls = 0;
     this.callTimes = [];
+    this.callLog = [];
     this.generations = 0;
     this.paid = 0;
     this.paidUndelivered = 0;

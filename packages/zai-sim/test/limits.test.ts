@@ -41,6 +41,25 @@ describe('maxConcurrency', () => {
   });
 });
 
+describe('calls', () => {
+  it('records for every call when it arrived, how many were in flight, and when its slot was held', async () => {
+    sim.configure({ maxConcurrency: 1, latencyMs: { standard: [300, 300] } });
+    const first = generate(sim);
+    await waitFor(() => sim.stats().inFlight === 1, 5_000, 'the first call in flight');
+    expect((await generate(sim)).status).toBe(429);
+    expect((await first).status).toBe(200);
+    await waitFor(() => sim.calls()[0]?.endedAt !== undefined, 5_000, 'the first call to end');
+
+    const [admitted, refused] = sim.calls();
+    expect(admitted).toMatchObject({ inFlightBefore: 0, outcome: 'ok' });
+    expect(admitted!.endedAt! - admitted!.admittedAt!).toBeGreaterThanOrEqual(295);
+    expect(refused).toMatchObject({ inFlightBefore: 1, outcome: '429:1302' });
+    expect(refused!.admittedAt).toBeUndefined();
+    sim.reset();
+    expect(sim.calls()).toEqual([]);
+  });
+});
+
 describe('callTimes', () => {
   it('records the arrival of every call, rejected ones included, until a reset', async () => {
     const before = Date.now();

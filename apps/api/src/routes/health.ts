@@ -1,5 +1,6 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
+import { readZaiLimits } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -17,7 +18,7 @@ async function check(fn: () => Promise<unknown>): Promise<string> {
 /**
  * /healthz: the process is up. /readyz: Redis and S3 answer (503 otherwise); a fleet-wide pause of
  * generation is reported with its reason but does not fail readiness, because requests are still
- * accepted and queued.
+ * accepted and queued. It also shows the adaptive Z.AI limits (null until a worker has started).
  */
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/healthz', () => ({ status: 'ok' }));
@@ -28,6 +29,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       check(() => ctx.s3.send(new HeadBucketCommand({ Bucket: ctx.bucket }))),
     ]);
     const paused = redis === 'ok' ? await ctx.fleet.read().catch(() => undefined) : undefined;
+    const limits = redis === 'ok' ? await readZaiLimits(ctx.redis, ctx.keys).catch(() => undefined) : undefined;
     const ready = redis === 'ok' && s3 === 'ok';
     return reply.status(ready ? 200 : 503).send({
       status: ready ? (paused ? 'degraded' : 'ready') : 'unavailable',
@@ -35,6 +37,20 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       generation: paused
         ? { paused: true, reason: { code: paused.code, message: paused.message }, since: new Date(paused.since).toISOString(), resume_at: paused.resumeAt ? new Date(paused.resumeAt).toISOString() : null }
         : { paused: false },
+      zai: {
+        concurrency: {
+          ceiling: ctx.config.zai.maxConcurrency,
+          cap: limits?.cap ?? null,
+          discovered_limit: limits?.limit || null,
+          in_flight: limits?.inFlight ?? null,
+          refusals_per_minute: limits?.refusalsPerMinute ?? null,
+        },
+        rate: {
+          ceiling: ctx.config.zai.maxRps ?? null,
+          rps: limits?.rps || null,
+          refusals_per_minute: limits?.throttlesPerMinute ?? null,
+        },
+      },
     });
   });
 }

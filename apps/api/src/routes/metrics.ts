@@ -1,15 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { readFleetCounts } from '@darkroom/shared';
+import { readFleetCounts, readZaiLimits, type ZaiLimits } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'paused', 'failed', 'completed'] as const;
 
 /**
  * GET /metrics in Prometheus text format, read from Redis at scrape time so that every API
- * replica reports the same fleet-wide numbers: queue depths, the shared Z.AI concurrency cap,
- * whether generation is paused (with Z.AI's code as the reason), and paid generations against
- * stored images.
+ * replica reports the same fleet-wide numbers: queue depths, the adaptive Z.AI limits (cap,
+ * discovered limit, refusals per minute), whether generation is paused (with Z.AI's code as the
+ * reason), and paid generations against stored images.
  */
 export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const registry = new Registry();
@@ -40,12 +40,32 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       else this.set({ reason: '' }, 0);
     },
   });
+  // Read once per scrape (in the handler below), shared by the gauges of the adaptive Z.AI limits.
+  let limits: ZaiLimits | undefined;
+  const limitGauges: [string, string, (l: ZaiLimits) => number][] = [
+    ['darkroom_zai_concurrency_cap', 'Z.AI calls the fleet may have in flight now (adaptive, at most ZAI_MAX_CONCURRENCY)', (l) => l.cap],
+    ['darkroom_zai_concurrency_limit', 'Highest Z.AI concurrency known to work (in flight at the last 1302, or proven since); 0 before any is known', (l) => l.limit],
+    ['darkroom_zai_in_flight', 'Z.AI calls in flight across all workers', (l) => l.inFlight],
+    ['darkroom_zai_concurrency_refusals_per_minute', 'Z.AI 1302 answers (over the account concurrency limit) in the last 60 s', (l) => l.refusalsPerMinute],
+    ['darkroom_zai_rate_limit_rps', 'Z.AI calls per second the fleet may start now (adaptive); 0 = no limit', (l) => l.rps],
+    ['darkroom_zai_rate_refusals_per_minute', 'Z.AI 1303, 1305 and 429 answers in the last 60 s', (l) => l.throttlesPerMinute],
+  ];
+  for (const [name, help, value] of limitGauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        if (limits) this.set(value(limits));
+      },
+    });
+  }
   new Gauge({
-    name: 'darkroom_zai_concurrency_limit',
-    help: 'Z.AI calls allowed in flight across all workers right now (lowered after 429 concurrency answers)',
+    name: 'darkroom_zai_concurrency_ceiling',
+    help: 'ZAI_MAX_CONCURRENCY: the adaptive cap never goes above it',
     registers: [registry],
-    async collect() {
-      this.set((await ctx.queues.generate.getGlobalConcurrency()) ?? ctx.config.zai.maxConcurrency);
+    collect() {
+      this.set(ctx.config.zai.maxConcurrency);
     },
   });
 
@@ -83,7 +103,10 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   let scrape: Promise<string> | undefined;
   app.get('/metrics', async (_request, reply) => {
-    scrape ??= registry.metrics().finally(() => {
+    scrape ??= (async () => {
+      limits = await readZaiLimits(ctx.redis, ctx.keys);
+      return registry.metrics();
+    })().finally(() => {
       scrape = undefined;
       counts = undefined;
     });
