@@ -28,14 +28,18 @@ describe('Z.AI failures', () => {
     expect(await readZaiLimits(stack.redis, redisKeys(stack.prefix))).toMatchObject({ cap: 1, limit: 1, refusalsPerMinute: 1, refusalsTotal: 1 });
   });
 
-  test('a 1302 while none of our calls is out cools the queue down, instead of asking again at once', async ({ launch, sim }) => {
-    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_BACKOFF_MS: '1500' } });
+  test('a 1302 while none of our calls is out cools the queue down, and leaves the cap alone', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ZAI_MAX_ATTEMPTS: '1', ZAI_BACKOFF_MS: '1500', ZAI_MAX_CONCURRENCY: '4' } });
+    const keys = redisKeys(stack.prefix);
+    // A fleet that had found a cap of 4 and is idle: the account is busy with another client.
+    await stack.redis.hset(keys.zaiLimits, 'cap', 4, 'limit', 4);
     sim.failNext('rate_limit_1302');
     const id = String((await stack.generate(body)).body.id);
     expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
     const [refused, retry] = sim.callTimes();
     expect(retry! - refused!).toBeGreaterThanOrEqual(1_400);
     await expectPaid(sim, { jobs: 1, undelivered: 0 });
+    expect(await readZaiLimits(stack.redis, keys)).toMatchObject({ cap: 4, limit: 4, refusalsTotal: 1 });
   });
 
   test('a 1303 cools down the whole fleet: no worker process calls Z.AI until the cooldown ends', async ({ launch, sim }) => {

@@ -78,7 +78,9 @@ return 1`;
 /**
  * 1302: the cap comes down to what was in flight when the refused call was sent (a refusal of a
  * call sent under a higher cap, ahead >= cap, changes nothing), and stays there for the probe
- * interval. KEYS: limits, calls, refusals, meta. ARGV: call id, ahead, round trip ms, probe ms.
+ * interval. With none of our calls in flight (ahead = 0) the account is busy elsewhere: that says
+ * nothing about our concurrency, so only the refusal is counted (the caller cools the queue down).
+ * KEYS: limits, calls, refusals, meta. ARGV: call id, ahead, round trip ms, probe ms.
  * Returns {cap before, cap after}.
  */
 export const REFUSED = `${NOW}
@@ -87,9 +89,13 @@ local s = redis.call('HMGET', KEYS[1], 'cap', 'reject_ms')
 local before = num(s[1])
 local cap = before
 local ahead = tonumber(ARGV[2])
-if ahead < cap then cap = math.max(1, ahead) end
 local rejectMs = math.max(tonumber(ARGV[3]), math.floor(num(s[2]) * 0.9))
-redis.call('HSET', KEYS[1], 'cap', cap, 'limit', cap, 'cut_at', now, 'probe_at', now + tonumber(ARGV[4]), 'reject_ms', rejectMs)
+if ahead > 0 then
+  if ahead < cap then cap = ahead end
+  redis.call('HSET', KEYS[1], 'cap', cap, 'limit', cap, 'cut_at', now, 'probe_at', now + tonumber(ARGV[4]), 'reject_ms', rejectMs)
+else
+  redis.call('HSET', KEYS[1], 'reject_ms', rejectMs)
+end
 redis.call('HINCRBY', KEYS[1], 'refusals', 1)
 redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
