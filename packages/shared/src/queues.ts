@@ -123,15 +123,24 @@ export function createQueues(connection: ConnectionOptions, config: Config): Que
   };
 }
 
+/** The generate job of a generation's paid round (0, then one per regeneration). */
+export function generateJobId(id: string, round: number): string {
+  return round === 0 ? id : `${id}-r${round}`;
+}
+/** The store job of a generation's paid round. */
+export function storeJobId(id: string, round: number): string {
+  return `${id}-r${round}`;
+}
+
 /**
  * Enqueues stage work under a deterministic job id, so a repeat after a crash is a no-op rather
  * than a second job (BullMQ ignores an add whose id exists).
  */
 export async function enqueueGenerate(queues: Queues, p: Omit<GeneratePayload, 'v'>, round = 0): Promise<void> {
-  await queues.generate.add(QUEUE.generate, { v: 1, ...p }, { jobId: round === 0 ? p.id : `${p.id}-r${round}` });
+  await queues.generate.add(QUEUE.generate, { v: 1, ...p }, { jobId: generateJobId(p.id, round) });
 }
 export async function enqueueStore(queues: Queues, p: Omit<StorePayload, 'v'>, round = 0): Promise<void> {
-  await queues.store.add(QUEUE.store, { v: 1, ...p }, { jobId: `${p.id}-r${round}` });
+  await queues.store.add(QUEUE.store, { v: 1, ...p }, { jobId: storeJobId(p.id, round) });
 }
 export async function enqueueNotify(queues: Queues, p: Omit<NotifyPayload, 'v'>): Promise<void> {
   await queues.notify.add(QUEUE.notify, { v: 1, ...p }, { jobId: p.webhook_id });
