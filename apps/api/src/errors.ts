@@ -76,6 +76,7 @@ function isRedisUnavailable(err: Error): boolean {
 
 /** Redis refuses writes past `maxmemory` (noeviction) with an error reply whose code is OOM. */
 export function isRedisOutOfMemory(err: unknown): boolean {
+  // By message: ioredis's ReplyError carries no code, and Redis's OOM reply is a fixed "OOM " prefix.
   return err instanceof (ReplyError as typeof Error) && err.message.startsWith('OOM ');
 }
 
