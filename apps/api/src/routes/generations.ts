@@ -126,7 +126,16 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
         `this tenant already has ${admitted.full} unfinished generations, the most allowed (TENANT_MAX_UNFINISHED=${tenantMaxUnfinished}); retry once some have finished`,
       ).retryAfter(retryAfterSeconds);
     }
-    await enqueueGenerate(ctx.queues, { id: record.id, tenant });
+    try {
+      await enqueueGenerate(ctx.queues, { id: record.id, tenant });
+    } catch (err) {
+      // Without a key the client's retry is new work, so this record must not run as well: it
+      // goes (and frees its place). With a key, a replay enqueues it, which is what that client asks for.
+      if (!idempotencyKey) {
+        await ctx.generations.delete(record.id).catch((e: unknown) => request.log.error({ err: e, id: record.id }, 'could not remove a record whose job was never enqueued'));
+      }
+      throw err;
+    }
     request.log.info({ id: record.id, tenant }, 'queued');
     return accepted(record);
   });

@@ -1,0 +1,59 @@
+/**
+ * Records that are open with nothing to move them: a request whose enqueue failed, a record stored
+ * by a request that never completed, a stage job that is gone. None may hold a tenant's place
+ * forever, and none may be paid for twice: a record no client was told was accepted fails without
+ * a Z.AI call; one that was accepted gets its stage job back.
+ */
+import { redisKeys } from '@darkroom/shared';
+import { describe, expect, test } from './fixtures.ts';
+import type { Stack } from './stack.ts';
+
+const valid = { model: 'cogview-4-250304', prompt: 'a cat', size: '512x512' };
+const openIds = (stack: Stack) => stack.redis.zrange(redisKeys(stack.prefix).openGenerations(stack.tenant), 0, -1);
+
+/**
+ * BullMQ's add script first increments the queue's job counter: while that key holds a value Redis
+ * cannot increment, Redis refuses every add before anything of the job is written.
+ */
+async function refuseEnqueues(stack: Stack): Promise<() => Promise<void>> {
+  const counter = stack.queues.generate.toKey('id');
+  await stack.redis.set(counter, 'not-a-number');
+  return async () => {
+    await stack.redis.del(counter);
+  };
+}
+
+describe('a request whose enqueue fails', () => {
+  test('without an Idempotency-Key: an error, no record, no place held; the retry is paid once', async ({ launch, sim }) => {
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '1' } });
+    const allow = await refuseEnqueues(stack);
+    const failed = await stack.generate(valid);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toEqual({ error: { code: 'internal_error', message: 'internal error' } });
+    expect(await openIds(stack)).toEqual([]);
+    expect(await stack.redis.keys(redisKeys(stack.prefix).generation('*'))).toEqual([]);
+
+    await allow();
+    const retried = await stack.generate(valid);
+    expect(retried.status).toBe(202);
+    expect((await stack.waitForStatus(String(retried.body.id), ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(sim.stats().calls).toBe(1);
+    expect(sim.stats().generations).toBe(1);
+  });
+
+  test('with an Idempotency-Key: the record stays, and a replay with the key enqueues it and it is paid once', async ({ launch, sim }) => {
+    const stack = await launch();
+    const allow = await refuseEnqueues(stack);
+    expect((await stack.generate(valid, { 'idempotency-key': 'enqueue-fails' })).status).toBe(500);
+    const [id] = await openIds(stack);
+    expect((await stack.generations.get(id!))?.status).toBe('queued');
+
+    await allow();
+    const replay = await stack.generate(valid, { 'idempotency-key': 'enqueue-fails' });
+    expect(replay.status).toBe(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.id).toBe(id);
+    expect((await stack.waitForStatus(id!, ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(sim.stats().calls).toBe(1);
+  });
+});
