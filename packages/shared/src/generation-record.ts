@@ -234,7 +234,7 @@ export class GenerationStore {
     return done as AnswerSave;
   }
 
-  async increment(id: string, field: 'attempts' | 'paid_generations'): Promise<number> {
+  async increment(id: string, field: 'attempts'): Promise<number> {
     return this.#redis.hincrby(this.#keys.generation(id), field, 1);
   }
 
