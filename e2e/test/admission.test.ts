@@ -4,8 +4,7 @@
  * Idempotency-Key however many identical requests race.
  */
 import type { Redis } from 'ioredis';
-import { ORPHAN_AGE_MS } from '@darkroom/api';
-import { newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
+import { redisKeys } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 
@@ -126,30 +125,6 @@ describe('per-tenant backpressure', () => {
     expect(await openCount(stack)).toBe(0);
     const again = await Promise.all(Array.from({ length: 6 }, (_, i) => stack.generate({ ...valid, prompt: `again ${i}` })));
     expect(again.map((r) => r.status).sort()).toEqual([202, 202, 202, 202, 429, 429]);
-  });
-});
-
-describe('orphaned records', () => {
-  test("a full tenant's record that was stored but never enqueued gets its job, and frees its place", async ({ launch }) => {
-    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '1' } });
-    const at = Date.now() - 2 * ORPHAN_AGE_MS;
-    // What an API that died between storing the record and enqueueing its job leaves behind.
-    const orphan: GenerationRecord = {
-      id: newGenerationId(),
-      tenant: stack.tenant,
-      status: 'queued',
-      request: { model: 'cogview-4-250304', prompt: 'orphan', quality: 'standard', size: '512x512' },
-      created_at: at,
-      updated_at: at,
-      attempts: 0,
-      paid_generations: 0,
-      regenerations: 0,
-    };
-    expect(await stack.generations.admit(orphan, { maxOpen: 1 })).toEqual({ created: true });
-    expect((await stack.generate(valid)).status).toBe(429);
-    expect((await stack.waitForStatus(orphan.id, ['succeeded', 'failed'])).status).toBe('succeeded');
-    expect(await openCount(stack)).toBe(0);
-    expect((await stack.generate(valid)).status).toBe(202);
   });
 });
 

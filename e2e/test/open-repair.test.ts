@@ -4,12 +4,35 @@
  * forever, and none may be paid for twice: a record no client was told was accepted fails without
  * a Z.AI call; one that was accepted gets its stage job back.
  */
-import { redisKeys } from '@darkroom/shared';
+import { ORPHAN_AGE_MS } from '@darkroom/api';
+import { newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 
 const valid = { model: 'cogview-4-250304', prompt: 'a cat', size: '512x512' };
+const NOT_ENQUEUED = {
+  code: 'not_enqueued',
+  message: 'the request that created this generation did not complete; nothing was generated or paid',
+};
+
 const openIds = (stack: Stack) => stack.redis.zrange(redisKeys(stack.prefix).openGenerations(stack.tenant), 0, -1);
+
+/** A record of this stack's tenant, old enough for the repair to look at; not enqueued. */
+function oldRecord(stack: Stack, fields: Partial<GenerationRecord> = {}, ageMs = 2 * ORPHAN_AGE_MS): GenerationRecord {
+  const at = Date.now() - ageMs;
+  return {
+    id: newGenerationId(),
+    tenant: stack.tenant,
+    status: 'queued',
+    request: { model: 'cogview-4-250304', prompt: 'left behind', quality: 'standard', size: '512x512' },
+    created_at: at,
+    updated_at: at,
+    attempts: 0,
+    paid_generations: 0,
+    regenerations: 0,
+    ...fields,
+  };
+}
 
 /**
  * BullMQ's add script first increments the queue's job counter: while that key holds a value Redis
@@ -56,4 +79,25 @@ describe('a request whose enqueue fails', () => {
     expect((await stack.waitForStatus(id!, ['succeeded', 'failed'])).status).toBe('succeeded');
     expect(sim.stats().calls).toBe(1);
   });
+});
+
+describe("repair of a full tenant's open generations", () => {
+  test('a queued record that was never enqueued fails as not_enqueued, with no Z.AI call, and frees its place', async ({ launch, sim }) => {
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '1' } });
+    // What a request that died between storing the record and enqueueing its job leaves behind.
+    const orphan = oldRecord(stack);
+    await stack.generations.create(orphan);
+
+    expect((await stack.generate(valid)).status).toBe(429);
+    const view = await stack.request('GET', `/v1/images/generations/${orphan.id}`);
+    expect(view.body).toMatchObject({ status: 'failed', error: NOT_ENQUEUED });
+    expect(await stack.queues.generate.getJob(orphan.id)).toBeUndefined();
+    expect(await openIds(stack)).toEqual([]);
+
+    const next = await stack.generate(valid);
+    expect(next.status).toBe(202);
+    expect((await stack.waitForStatus(String(next.body.id), ['succeeded', 'failed'])).status).toBe('succeeded');
+    expect(sim.stats().calls).toBe(1);
+  });
+
 });

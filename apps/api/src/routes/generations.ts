@@ -120,7 +120,9 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
     if ('full' in admitted) {
       const repaired = await repairOpenGenerations(ctx, tenant);
-      if (repaired > 0) request.log.warn({ tenant, repaired }, 'repaired open generations that had nothing to move them');
+      if (repaired.dropped + repaired.not_enqueued + repaired.requeued > 0) {
+        request.log.warn({ tenant, ...repaired }, 'repaired open generations that had nothing to move them');
+      }
       throw new ApiError(
         'too_many_unfinished',
         `this tenant already has ${admitted.full} unfinished generations, the most allowed (TENANT_MAX_UNFINISHED=${tenantMaxUnfinished}); retry once some have finished`,
