@@ -8,7 +8,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 
-export type ImageAnswer = 'image' | 'trickle' | 'oversized' | 'oversized_chunked';
+export type ImageAnswer = 'image' | 'trickle' | 'oversized' | 'oversized_chunked' | 'html';
 
 export interface ImageHost {
   url: string;
@@ -70,6 +70,9 @@ export async function startImageHost(opts: { oversizedBytes: number; trickleMs?:
         return;
       case 'oversized':
         res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(big.length) }).end(big);
+        return;
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>not an image</body></html>');
         return;
       case 'oversized_chunked':
         res.writeHead(200, { 'content-type': 'image/png' });

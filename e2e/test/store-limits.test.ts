@@ -1,11 +1,13 @@
 /**
  * Nothing in the store stage waits without end, and nothing oversized or not an image is kept:
  * a trickling image host, a silent S3 (on upload, then on the read-back) and bodies over
- * IMAGE_MAX_BYTES each fail their attempt in bounded time with no object left, and the copy is
- * retried from the saved URL until it succeeds.
+ * IMAGE_MAX_BYTES each fail their attempt in bounded time with no object left. A slow or silent
+ * host or S3 is retried from the saved URL until it succeeds; an image too large fails at once, a
+ * body that is not an image after a few attempts in a row.
  */
 import { createHash } from 'node:crypto';
 import { inject } from 'vitest';
+import { IMAGE_CONTENT_ATTEMPTS } from '@darkroom/worker';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startImageHost } from './image-host.ts';
@@ -81,24 +83,39 @@ describe('store stage deadlines', () => {
   });
 });
 
-describe('store stage size cap', () => {
+describe('store stage: errors of the image itself', () => {
   test.for([
     ['oversized', /by its Content-Length/],
     ['oversized_chunked', /more than 2048 bytes/],
-  ] as const)('%s: a body over IMAGE_MAX_BYTES fails the attempt without writing an object', async ([answer, message], { launch }) => {
+  ] as const)('%s: a body over IMAGE_MAX_BYTES fails the job at once, without writing an object or calling Z.AI', async ([answer, message], { launch, sim }) => {
     const host = await startImageHost({ oversizedBytes: 4096 });
-    const stack = await launch({ env: { IMAGE_MAX_BYTES: '2048', STORE_BACKOFF_MS: '300' } });
+    const stack = await launch({ env: { IMAGE_MAX_BYTES: '2048', STORE_BACKOFF_MS: '50' } });
     try {
       host.answer(answer);
       const id = await savedAnswer(stack, host.url);
-      const record = await failedAttempt(stack, id, 'image_too_large');
-      expect(record.last_error?.message).toMatch(message);
-      expect(await storedKeys(stack)).toEqual([]);
-
-      host.answer('image');
       const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
-      expect(done.status).toBe('succeeded');
-      expect(await storedKeys(stack)).toEqual([(done.result as { key: string }).key]);
+      expect(done).toMatchObject({ status: 'failed', error: { code: 'image_too_large' } });
+      expect((done.error as { message: string }).message).toMatch(message);
+      expect(host.requests).toBe(1);
+      expect(await storedKeys(stack)).toEqual([]);
+      expect(sim.stats().calls).toBe(0);
+    } finally {
+      await stack.close();
+      await host.close();
+    }
+  });
+
+  test(`a URL that keeps answering something other than an image fails after ${IMAGE_CONTENT_ATTEMPTS} attempts, not at the end of its window`, async ({ launch, sim }) => {
+    const host = await startImageHost({ oversizedBytes: 0 });
+    const stack = await launch({ env: { STORE_BACKOFF_MS: '50' } });
+    try {
+      host.answer('html');
+      const id = await savedAnswer(stack, host.url);
+      const done = await stack.waitForStatus(id, ['succeeded', 'failed']);
+      expect(done).toMatchObject({ status: 'failed', error: { code: 'image_wrong_type' } });
+      expect(host.requests).toBe(IMAGE_CONTENT_ATTEMPTS);
+      expect(await storedKeys(stack)).toEqual([]);
+      expect(sim.stats().calls).toBe(0);
     } finally {
       await stack.close();
       await host.close();

@@ -8,7 +8,8 @@
  *   (IMAGE_DOWNLOAD_TIMEOUT_MS), every other S3 request has its own (S3_TIMEOUT_MS), and each is
  *   raced against its deadline, so even a call that ignores its abort signal cannot hold the slot;
  * - a body that is not a PNG, JPEG or WebP by its Content-Type, or larger than IMAGE_MAX_BYTES by
- *   its Content-Length or by counting, is refused before or while streaming and never kept.
+ *   its Content-Length or by counting, is refused before or while streaming and never kept; too
+ *   large is permanent, a wrong or incomplete body an ImageContentError (retried a few times).
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -16,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { request, type Dispatcher } from 'undici';
-import { ImageExpiredError, JobError, TransientError, type StoredImage } from '@darkroom/shared';
+import { ImageContentError, ImageExpiredError, JobError, PermanentError, TransientError, type StoredImage } from '@darkroom/shared';
 import { readImageHeader, type ImageHeader } from './image-header.ts';
 
 const HEAD_BYTES = 64 * 1024;
@@ -58,8 +59,9 @@ class ImageTap extends Transform {
   }
 }
 
-function tooLarge(size: string, maxBytes: number): TransientError {
-  return new TransientError('image_too_large', `the image is ${size}, over IMAGE_MAX_BYTES (${maxBytes})`);
+/** Permanent: Z.AI's image behind the URL never changes, so no retry can make it smaller. */
+function tooLarge(size: string, maxBytes: number): PermanentError {
+  return new PermanentError('image_too_large', `the image is ${size}, over IMAGE_MAX_BYTES (${maxBytes})`);
 }
 
 /** A deadline: its signal aborts with `error` after `ms`; clear() once the work is over. */
@@ -181,7 +183,7 @@ async function copyWithin(deps: CopyDeps, source: { url: string; tenant: string;
   }
   const contentType = String(res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!(contentType in EXT_BY_TYPE)) {
-    throw refuse(new TransientError('image_wrong_type', `expected a PNG, JPEG or WebP image, got content-type "${contentType}"`));
+    throw refuse(new ImageContentError('image_wrong_type', `expected a PNG, JPEG or WebP image, got content-type "${contentType}"`));
   }
   const lengthHeader = res.headers['content-length'];
   const expected = lengthHeader === undefined ? undefined : Number(lengthHeader);
@@ -229,7 +231,7 @@ async function copyWithin(deps: CopyDeps, source: { url: string; tenant: string;
         : undefined;
   if (problem) {
     await deleteQuietly(deps, key);
-    throw new TransientError('image_incomplete', problem);
+    throw new ImageContentError('image_incomplete', problem);
   }
   let stored;
   try {

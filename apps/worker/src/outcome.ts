@@ -7,11 +7,14 @@
  * - rate limits and fleet pauses never spend an attempt;
  * - the last allowed attempt of a transient error fails the record like a permanent one; which
  *   attempt is the last is THIS worker's configuration, whatever process enqueued the job;
- * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy).
+ * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy), except
+ *   errors of the image itself: too large fails at once, a wrong type or an incomplete body after
+ *   IMAGE_CONTENT_ATTEMPTS consecutive attempts of the same kind.
  */
 import { DelayedError, RateLimitError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import {
   FleetPauseError,
+  ImageContentError,
   ImageExpiredError,
   JobError,
   PermanentError,
@@ -79,6 +82,12 @@ export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDe
   if (record) await announce(ctx, record);
 }
 
+async function failJob(ctx: WorkerContext, log: Logger, id: string, err: unknown, detail: ErrorDetail & Record<string, unknown>, attempt: number): Promise<never> {
+  log.warn({ err, code: detail.code, attemptsMade: attempt }, 'generation failed');
+  await failRecord(ctx, id, detail);
+  throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
+}
+
 function detailOf(err: unknown): ErrorDetail & Record<string, unknown> {
   if (err instanceof JobError) {
     return err.zai
@@ -119,36 +128,57 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
   // A job from an older deploy carries its own attempts, which BullMQ enforces: never go past them.
   const attempts = Math.min(ctx.config.zai.maxAttempts, job.opts.attempts ?? 1);
   const lastAttempt = job.attemptsMade + 1 >= attempts;
-  if (err instanceof PermanentError || err instanceof ImageExpiredError || lastAttempt) {
-    log.warn({ err, code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'generation failed');
-    await failRecord(ctx, id, detail);
-    throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
-  }
+  if (err instanceof PermanentError || err instanceof ImageExpiredError || lastAttempt) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
   log.info({ code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'transient failure: will retry');
   await ctx.generations.update(id, { status: 'queued', last_error: detail });
   throw err instanceof Error ? err : new Error(String(err));
 }
 
+/** Consecutive attempts failing with the same error of the image itself before the copy fails. */
+export const IMAGE_CONTENT_ATTEMPTS = 5;
+
+/** How many consecutive attempts, this one included, failed with `code` (kept on last_error). */
+function repeatsOf(code: string, lastError: (ErrorDetail & { repeats?: unknown }) | undefined): number {
+  if (lastError?.code !== code) return 1;
+  return (typeof lastError.repeats === 'number' ? lastError.repeats : 1) + 1;
+}
+
 /**
  * Decides the fate of a store job after a failed copy; always throws what BullMQ must see. A
- * permanent error fails the job; any other is retried on this worker's store backoff for as long
- * as the copy may still succeed (`until`, epoch ms: the image URL's validity, STORE_RETRY_HOURS).
- * The retry moves the job to delayed itself, so no attempt cap baked into the job (an older
- * deploy's) can end it early; the record stays `storing` and shows when the next attempt runs.
+ * permanent error fails the job, and so does an error of the image itself (ImageContentError)
+ * repeated IMAGE_CONTENT_ATTEMPTS times in a row; any other is retried on this worker's store
+ * backoff for as long as the copy may still succeed (`until`, epoch ms: the image URL's validity,
+ * STORE_RETRY_HOURS). The retry moves the job to delayed itself, so no attempt cap baked into the
+ * job (an older deploy's) can end it early; the record stays `storing` and shows when the next
+ * attempt runs. `lastError` is the record's, from the attempt before.
  */
-export async function settleCopy(ctx: WorkerContext, job: Job, token: string | undefined, id: string, err: unknown, until: number): Promise<never> {
-  if (err instanceof PermanentError || err instanceof ImageExpiredError || !token) return settle(ctx, job, id, err);
+export async function settleCopy(
+  ctx: WorkerContext,
+  job: Job,
+  token: string | undefined,
+  id: string,
+  err: unknown,
+  copy: { until: number; lastError: ErrorDetail | undefined },
+): Promise<never> {
   const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
-  const detail = detailOf(err);
   const attempt = Math.max(job.attemptsStarted, 1);
+  const base = detailOf(err);
+  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, log, id, err, base, attempt);
+  const repeats = err instanceof ImageContentError ? repeatsOf(base.code, copy.lastError) : undefined;
+  const detail = repeats === undefined ? base : { ...base, repeats };
+  if (repeats !== undefined && repeats >= IMAGE_CONTENT_ATTEMPTS) {
+    log.error({ err, code: detail.code, repeats }, 'the image itself failed the copy again and again: failing a paid job');
+    return failJob(ctx, log, id, err, detail, attempt);
+  }
   const next = Date.now() + storeRetryDelay(ctx.config.store, attempt);
-  if (next > until) {
-    log.error({ err, code: detail.code, attempt, until: new Date(until).toISOString() }, 'image copy failed until its URL expired: failing a paid job');
-    await failRecord(ctx, id, detail);
-    throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
+  if (next > copy.until) {
+    log.error({ err, code: detail.code, attempt, until: new Date(copy.until).toISOString() }, 'image copy failed until its URL expired: failing a paid job');
+    return failJob(ctx, log, id, err, detail, attempt);
   }
   log.warn({ code: detail.code, attempt, next_attempt_at: new Date(next).toISOString() }, 'image copy failed: will retry from the saved URL');
   await ctx.generations.update(id, { status: 'storing', next_attempt_at: next, last_error: detail });
+  // Without a token (never from a Worker) BullMQ retries on its own, with the same store backoff.
+  if (!token) throw err instanceof Error ? err : new Error(String(err));
   await job.moveToDelayed(next, token);
   throw new DelayedError();
 }

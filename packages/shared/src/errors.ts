@@ -57,6 +57,15 @@ export class TransientError extends JobError {
 }
 
 /**
+ * The image body itself was wrong (a type that is not an image, fewer bytes than announced): a
+ * flaky host may serve it right on a retry, but a URL that keeps doing so never will, so the copy
+ * is retried only a few times in a row (IMAGE_CONTENT_ATTEMPTS in the worker), not for the URL's life.
+ */
+export class ImageContentError extends TransientError {
+  override name = 'ImageContentError';
+}
+
+/**
  * The account, not the job, is throttled: slow the whole queue for `delayMs` and put the job back
  * without spending an attempt. `lowerConcurrency` asks to cut the fleet's shared in-flight cap (1302).
  */

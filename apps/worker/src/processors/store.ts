@@ -53,7 +53,7 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
       await enqueueGenerate(ctx.queues, { id, tenant }, round);
       return;
     }
-    return settleCopy(ctx, job, token, id, err, copyDeadline(record.zai, ctx.config.store.retryMs));
+    return settleCopy(ctx, job, token, id, err, { until: copyDeadline(record.zai, ctx.config.store.retryMs), lastError: record.last_error });
   }
 
   const now = Date.now();
