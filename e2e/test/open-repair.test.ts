@@ -4,9 +4,11 @@
  * forever, and none may be paid for twice: a record no client was told was accepted fails without
  * a Z.AI call; one that was accepted gets its stage job back.
  */
+import { createHash } from 'node:crypto';
 import { ORPHAN_AGE_MS } from '@darkroom/api';
-import { newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
+import { enqueueGenerate, newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
+import { startImageHost } from './image-host.ts';
 import type { Stack } from './stack.ts';
 
 const valid = { model: 'cogview-4-250304', prompt: 'a cat', size: '512x512' };
@@ -100,4 +102,58 @@ describe("repair of a full tenant's open generations", () => {
     expect(sim.stats().calls).toBe(1);
   });
 
+  test('a generating record, and one queued again for a second round, whose jobs are gone get them back and finish', async ({ launch, sim }) => {
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '2' } });
+    const generating = oldRecord(stack, { status: 'generating', attempts: 1, started_at: Date.now() - ORPHAN_AGE_MS });
+    // The store stage found the first round's URL expired and queued round 1; that job was removed.
+    const secondRound = oldRecord(stack, { attempts: 1, paid_generations: 1, regenerations: 1 });
+    for (const record of [generating, secondRound]) await stack.generations.create(record);
+
+    expect((await stack.generate(valid)).status).toBe(429);
+    for (const { id } of [generating, secondRound]) {
+      expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
+    }
+    expect(await stack.queues.generate.getJob(`${secondRound.id}-r1`)).toBeDefined();
+    expect(sim.stats().calls).toBe(2);
+    expect(await openIds(stack)).toEqual([]);
+  });
+
+  test('a storing record whose store job is gone gets it back: the saved answer is copied, Z.AI is not called', async ({ launch, sim }) => {
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '1' } });
+    const host = await startImageHost({ oversizedBytes: 4096 });
+    try {
+      const now = Date.now();
+      const storing = oldRecord(stack, {
+        status: 'storing',
+        attempts: 1,
+        paid_generations: 1,
+        zai: { created: Math.floor(now / 1000), url: host.url, content_filter: [{ role: 'assistant', level: 3 }], received_at: now },
+      });
+      await stack.generations.create(storing);
+
+      expect((await stack.generate(valid)).status).toBe(429);
+      const done = await stack.waitForStatus(storing.id, ['succeeded', 'failed']);
+      expect(done.status).toBe('succeeded');
+      expect((done.result as { sha256: string }).sha256).toBe(createHash('sha256').update(host.image).digest('hex'));
+      expect(sim.stats().calls).toBe(0);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('reaches past the 100 oldest entries when those are legitimately open', async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { TENANT_MAX_UNFINISHED: '151' } });
+    const waiting = Array.from({ length: 150 }, (_, i) => oldRecord(stack, {}, 3 * ORPHAN_AGE_MS - i));
+    for (const record of waiting) {
+      await stack.generations.create(record);
+      await enqueueGenerate(stack.queues, { id: record.id, tenant: stack.tenant });
+    }
+    const orphan = oldRecord(stack);
+    await stack.generations.create(orphan);
+
+    expect((await stack.generate(valid)).status).toBe(429);
+    expect(await stack.generations.get(orphan.id)).toMatchObject({ status: 'failed', error: NOT_ENQUEUED });
+    expect((await openIds(stack)).sort()).toEqual(waiting.map((r) => r.id).sort());
+    expect(await stack.queues.generate.getWaitingCount()).toBe(150);
+  });
 });

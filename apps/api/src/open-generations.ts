@@ -1,25 +1,31 @@
 /**
  * Repair of a tenant's open index when it is full. The index is exact by construction (admission
  * and final status are single scripts), but a record can be open with nothing to move it: the
- * request that stored it died or failed before its job was enqueued, or an operator removed the
- * job. Such a record would hold one of the tenant's TENANT_MAX_UNFINISHED places forever, so a
- * full tenant's oldest entries are checked, at most once per REPAIR_EVERY_SECONDS per tenant:
+ * request that stored it died or failed before its job was enqueued, an operator removed a job, or
+ * BullMQ dropped a failed job whose record was never settled. Such a record would hold one of the
+ * tenant's TENANT_MAX_UNFINISHED places forever, so a full tenant's oldest entries (up to
+ * REPAIR_MAX_ENTRIES, past any number that are legitimately open) are checked, at most once per
+ * REPAIR_EVERY_SECONDS per tenant:
  * - an entry whose record is gone or final leaves the index (neither can become open again);
  * - a `queued` record that no worker ever took and that has no generate job was never answered
  *   with a 202 (the API answers only once the job is enqueued), so no client expects it to run
  *   without replaying the request: it fails as `not_enqueued`, with nothing generated or paid.
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
  *   again;
- * - a `queued` record of a later round with no generate job gets its job (the job id is fixed, so
- *   a race with a late enqueue adds nothing).
+ * - any other open record (queued again by a worker, generating, storing) whose stage job is gone
+ *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
+ *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.
  */
-import { TERMINAL, enqueueGenerate, generateJobId, type GenerationRecord } from '@darkroom/shared';
+import { TERMINAL, enqueueGenerate, enqueueStore, generateJobId, storeJobId, type GenerationRecord } from '@darkroom/shared';
 import type { ApiContext } from './context.ts';
 
 /** Only entries at least this old are checked: a younger one may be mid-request. */
 export const ORPHAN_AGE_MS = 60_000;
 const REPAIR_EVERY_SECONDS = 30;
-const REPAIR_BATCH = 100;
+/** Entries checked at once. */
+const REPAIR_PAGE = 100;
+/** Entries checked per run, oldest first; bounds the work of one refused request. */
+const REPAIR_MAX_ENTRIES = 2_000;
 
 const NOT_ENQUEUED = {
   code: 'not_enqueued',
@@ -40,9 +46,10 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
     await ctx.redis.zrem(index, id);
     return 'dropped';
   }
-  if (record.status !== 'queued') return undefined;
   const round = record.regenerations;
-  if (await ctx.queues.generate.getJob(generateJobId(id, round))) return undefined;
+  const storing = record.status === 'storing';
+  const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round)) : await ctx.queues.generate.getJob(generateJobId(id, round));
+  if (job) return undefined;
   if (neverTaken(record)) {
     // Leaves the open index in the same step; false if the record finished meanwhile.
     const failed = await ctx.generations.update(
@@ -52,7 +59,8 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
     );
     return failed ? 'not_enqueued' : undefined;
   }
-  await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, round);
+  if (storing) await enqueueStore(ctx.queues, { id, tenant: record.tenant }, round);
+  else await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, round);
   return 'requeued';
 }
 
@@ -60,10 +68,11 @@ export async function repairOpenGenerations(ctx: ApiContext, tenant: string): Pr
   const counts: RepairCounts = { dropped: 0, not_enqueued: 0, requeued: 0 };
   if ((await ctx.redis.set(ctx.keys.openRepairLock(tenant), '1', 'EX', REPAIR_EVERY_SECONDS, 'NX')) !== 'OK') return counts;
   const index = ctx.keys.openGenerations(tenant);
-  const ids = await ctx.redis.zrangebyscore(index, '-inf', Date.now() - ORPHAN_AGE_MS, 'LIMIT', 0, REPAIR_BATCH);
-  for (const id of ids) {
-    const repair = await repairEntry(ctx, index, id);
-    if (repair) counts[repair]++;
+  // Read once: repairs remove entries, which would shift offsets between pages.
+  const ids = await ctx.redis.zrangebyscore(index, '-inf', Date.now() - ORPHAN_AGE_MS, 'LIMIT', 0, REPAIR_MAX_ENTRIES);
+  for (let at = 0; at < ids.length; at += REPAIR_PAGE) {
+    const done = await Promise.all(ids.slice(at, at + REPAIR_PAGE).map((id) => repairEntry(ctx, index, id)));
+    for (const repair of done) if (repair) counts[repair]++;
   }
   return counts;
 }
