@@ -4,6 +4,7 @@
  */
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
+import { waitUntil } from './wait.ts';
 
 const body = { model: 'cogview-4-250304', prompt: 'whose settings', size: '512x512' };
 
@@ -28,15 +29,24 @@ describe('run-time job policy', () => {
     expect(sim.stats().calls).toBe(1);
   });
 
-  test('a job carries no retention of the API that enqueued it, so the worker\'s applies', async ({ launch }) => {
-    const stack = await launch({ worker: false, env: { JOB_RETENTION_HOURS: '1', IDEMPOTENCY_TTL_HOURS: '1' } });
-    const worker = stack.spawnWorker({ JOB_RETENTION_HOURS: '3' });
+  test('a completed job is kept for the worker\'s JOB_RETENTION_HOURS, not the API\'s', async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { JOB_RETENTION_HOURS: '3', IDEMPOTENCY_TTL_HOURS: '1' } });
+    // A job completed 2 hours ago: within the API's retention (3 h), past the worker's (1 h).
+    // BullMQ trims the completed set by the retention of each job that completes after it.
+    const old = 'completed-2h-ago';
+    const completed = `${stack.prefix}:generate:completed`;
+    await stack.redis.hset(`${stack.prefix}:generate:${old}`, 'name', 'generate', 'data', '{}', 'finishedOn', String(Date.now() - 2 * 3_600_000));
+    await stack.redis.zadd(completed, Date.now() - 2 * 3_600_000, old);
+    const worker = stack.spawnWorker({ JOB_RETENTION_HOURS: '1' });
     const id = String((await stack.generate(body)).body.id);
     expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
-    // BullMQ applies a job's own removeOnComplete when it has one, the Worker's otherwise.
-    const job = await stack.queues.generate.getJob(id);
-    expect(job?.opts.removeOnComplete).toBeUndefined();
-    expect(await stack.redis.ttl(`${stack.prefix}:gen:${id}`)).toBeGreaterThan(2 * 3600);
+
+    await waitUntil(async () => (await stack.redis.zscore(completed, id)) !== null || undefined, 'the generate job to complete');
+    expect(await stack.redis.zscore(completed, old)).toBeNull();
+    expect(await stack.redis.exists(`${stack.prefix}:generate:${old}`)).toBe(0);
+    const ttl = await stack.redis.ttl(`${stack.prefix}:gen:${id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3600);
     expect(worker.process.exitCode).toBeNull();
   });
 });
