@@ -12,6 +12,14 @@ type JobsOptions = NonNullable<Parameters<Stack['queues']['store']['add']>[2]>;
 
 /** `legacyOpts`: add the store job as an older deploy did, with its own attempts, backoff and retention. */
 export async function savedAnswer(stack: Stack, url: string, legacyOpts?: JobsOptions): Promise<string> {
+  const id = await savedRecord(stack, url);
+  if (legacyOpts) await stack.queues.store.add(QUEUE.store, { v: 1, id, tenant: stack.tenant }, { ...legacyOpts, jobId: `${id}-r0` });
+  else await enqueueStore(stack.queues, { id, tenant: stack.tenant });
+  return id;
+}
+
+/** Only the record with its saved answer, as the generate stage leaves it just after the save. */
+export async function savedRecord(stack: Stack, url: string): Promise<string> {
   const id = newGenerationId();
   const now = Date.now();
   await stack.generations.create({
@@ -27,8 +35,6 @@ export async function savedAnswer(stack: Stack, url: string, legacyOpts?: JobsOp
     regenerations: 0,
     zai: { created: Math.floor(now / 1000), url, content_filter: [{ role: 'assistant', level: 3 }], received_at: now },
   });
-  if (legacyOpts) await stack.queues.store.add(QUEUE.store, { v: 1, id, tenant: stack.tenant }, { ...legacyOpts, jobId: `${id}-r0` });
-  else await enqueueStore(stack.queues, { id, tenant: stack.tenant });
   return id;
 }
 

@@ -76,16 +76,27 @@ export class Fleet {
     return Math.min(CANARY_HOLD_MS, this.#config.zai.pauseProbeMs);
   }
 
-  /** A call succeeded: the account works, so a canary phase ends with the whole fleet released. */
+  /**
+   * A call succeeded, whatever became of its answer: the account works, so a canary phase ends
+   * with the whole fleet released (and the canary slot with it). Best-effort: it runs after a paid
+   * answer, which a Redis error here must not fail; a canary slot left behind expires by itself.
+   */
   async answered(): Promise<void> {
-    const paused = await this.state.read();
-    if (paused?.canary === undefined || paused.manual) return;
-    await this.#resume(paused, 'canary call succeeded');
+    await this.#quietly('answered', async () => {
+      const paused = await this.state.read();
+      if (paused?.canary === undefined || paused.manual) return;
+      await this.#resume(paused, 'canary call succeeded');
+    });
   }
 
   /** A call failed; anything but an account error frees the canary slot for the next job. */
   async callFailed(id: string, err: unknown): Promise<void> {
     if (err instanceof FleetPauseError) return;
+    await this.releaseCanary(id);
+  }
+
+  /** Frees the canary slot if `id` holds it (a job that did not call after all). */
+  async releaseCanary(id: string): Promise<void> {
     await this.#redis.eval(RELEASE_CANARY, 1, this.#keys.fleetCanary, id);
   }
 
@@ -96,8 +107,17 @@ export class Fleet {
     return Math.min(err.delayMs * 2 ** Math.min(strikes - 1, 16), err.delayMs * MAX_COOLDOWN_FACTOR, MAX_COOLDOWN_MS);
   }
 
+  /** Ends a rate-limit cooldown after a successful call; best-effort, like answered(). */
   async calm(): Promise<void> {
-    await this.#redis.del(this.#keys.zaiCooldown);
+    await this.#quietly('calm', () => this.#redis.del(this.#keys.zaiCooldown));
+  }
+
+  async #quietly(step: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.#log.warn({ err, step }, 'fleet bookkeeping after a successful call failed');
+    }
   }
 
   /** Periodic upkeep; safe to run on every worker at once. */

@@ -7,6 +7,8 @@
  * - rate limits and fleet pauses never spend an attempt;
  * - the last allowed attempt of a transient error fails the record like a permanent one; which
  *   attempt is the last is THIS worker's configuration, whatever process enqueued the job;
+ * - a generate job never fails a record whose paid answer is saved: unless the error is permanent,
+ *   the store stage takes over (handOverSavedAnswer), so Z.AI's paid image is copied, not lost;
  * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy), except
  *   errors of the image itself: too large fails at once, a wrong type or an incomplete body after
  *   IMAGE_CONTENT_ATTEMPTS consecutive attempts of the same kind.
@@ -18,9 +20,11 @@ import {
   ImageExpiredError,
   JobError,
   PermanentError,
+  QUEUE,
   RateLimitedError,
   TERMINAL,
   enqueueNotify,
+  enqueueStore,
   storeRetryDelay,
   toJobView,
   type ErrorDetail,
@@ -82,6 +86,19 @@ export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDe
   if (record) await announce(ctx, record);
 }
 
+/**
+ * For a generate job that is about to fail or retry: when its record already holds a saved, paid
+ * answer, enqueues the store stage instead (a repeat is a no-op) and returns true.
+ */
+export async function handOverSavedAnswer(ctx: WorkerContext, queueName: string, id: string, log: Logger): Promise<boolean> {
+  if (queueName !== QUEUE.generate) return false;
+  const record = await ctx.generations.get(id);
+  if (!record?.zai || TERMINAL.has(record.status)) return false;
+  log.warn({ id }, 'the paid answer is saved: handing over to store instead of failing the generation');
+  await enqueueStore(ctx.queues, { id, tenant: record.tenant }, record.regenerations);
+  return true;
+}
+
 async function failJob(ctx: WorkerContext, log: Logger, id: string, err: unknown, detail: ErrorDetail & Record<string, unknown>, attempt: number): Promise<never> {
   log.warn({ err, code: detail.code, attemptsMade: attempt }, 'generation failed');
   await failRecord(ctx, id, detail);
@@ -97,8 +114,11 @@ function detailOf(err: unknown): ErrorDetail & Record<string, unknown> {
   return { code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Decides the fate of a generation job after `err`; always throws the error BullMQ must see. */
-export async function settle(ctx: WorkerContext, job: Job, id: string, err: unknown): Promise<never> {
+/**
+ * Decides the fate of a generation job after `err`: throws the error BullMQ must see, or returns
+ * (the job completes) when the store stage took over a saved answer.
+ */
+export async function settle(ctx: WorkerContext, job: Job, id: string, err: unknown): Promise<void> {
   const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
   const detail = detailOf(err);
   if (err instanceof JobError && err.alert) {
@@ -128,7 +148,9 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
   // A job from an older deploy carries its own attempts, which BullMQ enforces: never go past them.
   const attempts = Math.min(ctx.config.zai.maxAttempts, job.opts.attempts ?? 1);
   const lastAttempt = job.attemptsMade + 1 >= attempts;
-  if (err instanceof PermanentError || err instanceof ImageExpiredError || lastAttempt) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
+  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
+  if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
+  if (lastAttempt) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
   log.info({ code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'transient failure: will retry');
   await ctx.generations.update(id, { status: 'queued', last_error: detail });
   throw err instanceof Error ? err : new Error(String(err));

@@ -27,7 +27,7 @@ import {
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
 import { Fleet } from './fleet.ts';
-import { failRecord } from './outcome.ts';
+import { failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
@@ -143,6 +143,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         .getState()
         .then(async (state) => {
           if (state !== 'failed') return;
+          const log = logger.child({ jobId: job.id, id, queue: worker.name });
+          if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
           const record = await ctx.generations.get(id);
           if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, detail);
         })

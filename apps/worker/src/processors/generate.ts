@@ -74,6 +74,10 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     return settle(ctx, job, id, err);
   }
   const saved = await ctx.pending.save(id, { ...answer, received_at: Date.now() });
+  // The call succeeded whatever the save says: the account works (ends a canary phase), and
+  // neither step may fail the job now that the answer is paid (both are best-effort).
+  await ctx.fleet.answered();
+  await ctx.fleet.calm();
   if (saved !== 'saved') {
     log.warn({ saved }, 'paid answer not used: the record already has an answer or is finished');
     // A peer's saved answer still needs its copy; a repeat of this add is a no-op.
@@ -81,8 +85,6 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     return;
   }
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
-  await ctx.fleet.answered();
-  await ctx.fleet.calm();
 
   const blocked = filterError(answer.content_filter, minLevel);
   if (blocked) return settle(ctx, job, id, blocked);
