@@ -121,6 +121,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
       },
     }),
   ];
+  const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
     // A job BullMQ failed without our processor settling it (a poison job) still ends.
@@ -139,7 +140,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
         : { code: 'job_failed', message: err.message };
       // 'failed' fires for every failed attempt; only a job BullMQ will not retry settles here.
-      void job
+      // Tracked, so close() waits for it: a shutdown never leaves a record open with no job.
+      const settling = job
         .getState()
         .then(async (state) => {
           if (state !== 'failed') return;
@@ -148,7 +150,9 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           const record = await ctx.generations.get(id);
           if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, detail);
         })
-        .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'));
+        .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'))
+        .finally(() => settlingFailed.delete(settling));
+      settlingFailed.add(settling);
     });
   }
 
@@ -163,21 +167,26 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
 
+  async function shutdown(): Promise<void> {
+    clearInterval(ticker);
+    limits.stop();
+    const graceful = Promise.all(workers.map((w) => w.close()));
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
+    if ((await Promise.race([graceful, timeout])) === 'timeout') {
+      logger.warn('shutdown timeout: in-flight jobs are handed back through stall recovery');
+      await Promise.all(workers.map((w) => w.close(true)));
+    }
+    await Promise.all(settlingFailed);
+    ctx.pending.close();
+    await queues.close();
+    await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
+  }
+  let closing: Promise<void> | undefined;
+
   return {
     context: ctx,
     workers,
-    async close() {
-      clearInterval(ticker);
-      limits.stop();
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
-      if ((await Promise.race([graceful, timeout])) === 'timeout') {
-        logger.warn('shutdown timeout: in-flight jobs are handed back through stall recovery');
-        await Promise.all(workers.map((w) => w.close(true)));
-      }
-      ctx.pending.close();
-      await queues.close();
-      await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
-    },
+    // Idempotent: a second call (a second signal, a test's teardown) waits for the first.
+    close: () => (closing ??= shutdown()),
   };
 }
