@@ -59,11 +59,17 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   }
 
   const started = Date.now();
-  await ctx.generations.update(id, {
+  const marked = await ctx.generations.update(id, {
     status: 'generating',
     started_at: record.started_at ?? started,
     calling_until: started + ctx.config.zai.timeoutMs + CALL_MARGIN_MS,
   });
+  if (!marked) {
+    // Gone or finished since it was read (deleted, failed by a peer): a paid answer would be dropped.
+    log.warn('generation record is gone or finished: not calling Z.AI');
+    await ctx.fleet.releaseCanary(id);
+    return;
+  }
   await ctx.generations.increment(id, 'attempts');
   let answer;
   try {
