@@ -14,10 +14,8 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RateLimitedError, type Config, type Logger, type RedisKeys } from '@darkroom/shared';
 import { ENTER, INIT, REFUSED, STEP, SUCCEEDED, THROTTLED } from './adaptive-scripts.ts';
-import type { ZaiClient } from './zai-client.ts';
+import { callLifetimeMs, type ZaiClient } from './zai-client.ts';
 
-/** Added to ZAI_TIMEOUT_MS for a lease: a call is surely over by then, even on a slow event loop. */
-const LEASE_MARGIN_MS = 5_000;
 
 interface Call {
   id: string;
@@ -103,7 +101,7 @@ export class AdaptiveLimit {
   async #enter(): Promise<Call> {
     const id = randomUUID();
     const t0 = Date.now();
-    const lease = this.#zai.timeoutMs + LEASE_MARGIN_MS;
+    const lease = callLifetimeMs(this.#zai.timeoutMs);
     const [ahead, sent, started] = (await this.#redis.eval(ENTER, 3, this.#keys.zaiLimits, this.#keys.zaiCalls, this.#keys.zaiStarts, id, lease)) as number[];
     return { id, ahead: ahead ?? 0, sent: sent ?? 0, started: started ?? 0, t0 };
   }

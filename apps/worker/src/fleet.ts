@@ -13,15 +13,13 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FleetPauseError, FleetState, type Config, type Logger, type PauseState, type RateLimitedError, type RedisKeys } from '@darkroom/shared';
-import type { ZaiClient } from './zai-client.ts';
+import { callLifetimeMs, type ZaiClient } from './zai-client.ts';
 
 const COOLDOWN_WINDOW_MS = 60_000;
 const MAX_COOLDOWN_MS = 5 * 60_000;
 const MAX_COOLDOWN_FACTOR = 64;
 /** How long jobs that are not the canary are held back before they look again. */
 const CANARY_HOLD_MS = 1_000;
-/** Slack on top of ZAI_TIMEOUT_MS before a canary whose worker vanished may be replaced. */
-const CANARY_MARGIN_MS = 5_000;
 
 // Gives up the canary slot only if `id` still holds it.
 const RELEASE_CANARY = `
@@ -66,7 +64,7 @@ export class Fleet {
   async admit(id: string): Promise<number> {
     const paused = await this.state.read();
     if (paused?.canary === undefined) return 0;
-    const ttl = this.#config.zai.timeoutMs + CANARY_MARGIN_MS;
+    const ttl = callLifetimeMs(this.#config.zai.timeoutMs);
     const claimed = await this.#redis.set(this.#keys.fleetCanary, id, 'PX', ttl, 'NX');
     if (claimed === 'OK') {
       this.#log.warn({ id }, 'canary: this job alone calls Z.AI until one call succeeds');

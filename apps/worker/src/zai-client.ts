@@ -20,6 +20,15 @@ const successSchema = z.object({
 });
 
 /** Both documented error shapes: `{"error":{"code":"1214","message":…}}` and `{"code":1214,"message":…}`. */
+/**
+ * How long one Z.AI call may be out at the most, as every worker must assume: ZAI_TIMEOUT_MS plus
+ * slack for clock skew, a slow event loop and the save after the answer. A call's record mark
+ * (`calling_until`), its lease in the adaptive limits and a canary's slot all last this long.
+ */
+export function callLifetimeMs(timeoutMs: number): number {
+  return timeoutMs + 5_000;
+}
+
 export function parseZaiError(status: number, body: string): ZaiFailure {
   let code: string | undefined;
   let message = '';

@@ -16,9 +16,8 @@ import { DelayedError, RateLimitError, type Job } from 'bullmq';
 import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { openRecord, settle } from '../outcome.ts';
+import { callLifetimeMs } from '../zai-client.ts';
 
-/** Slack on top of ZAI_TIMEOUT_MS for clock skew between workers and the save after the answer. */
-const CALL_MARGIN_MS = 5_000;
 
 function filterError(filters: ContentFilter[], minLevel: number | undefined): PermanentError | undefined {
   const blocked = minLevel === undefined ? undefined : filters.find((f) => f.level < minLevel);
@@ -62,7 +61,7 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   const marked = await ctx.generations.update(id, {
     status: 'generating',
     started_at: record.started_at ?? started,
-    calling_until: started + ctx.config.zai.timeoutMs + CALL_MARGIN_MS,
+    calling_until: started + callLifetimeMs(ctx.config.zai.timeoutMs),
   });
   if (!marked) {
     // Gone or finished since it was read (deleted, failed by a peer): a paid answer would be dropped.
