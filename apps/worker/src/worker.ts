@@ -10,7 +10,6 @@ import {
   GenerationStore,
   QUEUE,
   STORE_BACKOFF,
-  TERMINAL,
   TenantStore,
   WEBHOOK_BACKOFF,
   ZAI_BACKOFF,
@@ -147,8 +146,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           if (state !== 'failed') return;
           const log = logger.child({ jobId: job.id, id, queue: worker.name });
           if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
-          const record = await ctx.generations.get(id);
-          if (record && !TERMINAL.has(record.status)) await failRecord(ctx, id, detail);
+          // A gone or finished record is left as it is: failRecord's update refuses both.
+          await failRecord(ctx, id, detail);
         })
         .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'))
         .finally(() => settlingFailed.delete(settling));
