@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import { buildApp } from '@darkroom/api';
 import {
@@ -20,6 +21,7 @@ import {
   createS3Client,
   loadConfig,
   redisKeys,
+  startMetricsServer,
   type Config,
   type Queues,
 } from '@darkroom/shared';
@@ -59,6 +61,8 @@ export interface Stack {
   apiKey: string;
   webhookSecret: string;
   apiUrl: string;
+  /** The API's metrics port (what METRICS_PORT serves in production): `${metricsUrl}/metrics`. */
+  metricsUrl: string;
   redis: Redis;
   s3: S3Client;
   queues: Queues;
@@ -136,8 +140,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const keys = redisKeys(prefix);
   const queues = createQueues(apiRedis, config);
   const s3 = createS3Client(config.s3);
-  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger });
+  const registry = new Registry();
+  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const metrics = await startMetricsServer({ host: '127.0.0.1', port: 0, registry });
   const address = app.server.address();
   const apiUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
 
@@ -185,6 +191,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     apiKey: created.api_key,
     webhookSecret: created.webhook_secret,
     apiUrl,
+    metricsUrl: metrics.url,
     redis,
     s3,
     queues,
@@ -231,6 +238,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const child of children) await child.kill('SIGKILL');
     if (worker) await worker.close();
     await app.close();
+    await metrics.close();
     await receiver.close();
     await queues.close();
     await deleteKeys(redis, prefix);
