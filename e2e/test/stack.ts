@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { inject } from 'vitest';
@@ -51,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Run the worker in-process (default) or not at all (tests start child workers themselves). */
   worker?: boolean;
+  /** BullMQ telemetry (startTracing) for the API's queues and the in-process worker. */
+  telemetry?: Telemetry;
 }
 
 export interface Stack {
@@ -138,7 +141,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   for (const connection of [redis, apiRedis]) connection.on('error', () => undefined);
   await connectRedis(apiRedis);
   const keys = redisKeys(prefix);
-  const queues = createQueues(apiRedis, config);
+  const queues = createQueues(apiRedis, config, opts.telemetry);
   const s3 = createS3Client(config.s3);
   const registry = new Registry();
   const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry });
@@ -160,6 +163,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           bucket,
           zai: createZaiClient({ ...config.zai, apiKey: config.zai.apiKey ?? '' }),
           logger,
+          ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
         });
   const children: ChildWorker[] = [];
 
