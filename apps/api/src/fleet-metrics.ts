@@ -1,6 +1,7 @@
 /**
  * The fleet-wide gauges, read from Redis when Prometheus scrapes the API's metrics port, so every
- * API replica reports the same numbers: jobs per queue and state, whether generation is paused
+ * API replica reports the same numbers: jobs per queue and state, the age of each queue's oldest
+ * waiting job, whether generation is paused
  * (with Z.AI's code as the reason), the adaptive Z.AI limits, and paid generations against stored
  * images. One scrape reads Redis once for all of them; scrapes within `maxAgeMs` (default 1 s)
  * share that reading, so the ratio always matches the two counters beside it.
@@ -13,6 +14,8 @@ const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'paused', 'fa
 
 export interface FleetReading {
   jobs: Record<string, Partial<Record<string, number>>>;
+  /** Per queue: when its oldest job waiting to run (waiting or held by a pause) was added, epoch ms. */
+  oldestWaiting: Record<string, number | undefined>;
   /** Z.AI's business code of the fleet pause, undefined when not paused. */
   pausedFor: string | undefined;
   limits: ZaiLimits | undefined;
@@ -23,13 +26,20 @@ type FleetSource = Pick<ApiContext, 'redis' | 'keys' | 'queues' | 'fleet'>;
 
 async function readFleet(ctx: FleetSource): Promise<FleetReading> {
   const queues = { generate: ctx.queues.generate, store: ctx.queues.store, notify: ctx.queues.notify };
-  const [jobs, paused, limits, counts] = await Promise.all([
+  const [jobs, oldest, paused, limits, counts] = await Promise.all([
     Promise.all(Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts(...JOB_STATES)] as const)),
+    // The head of each list (asc): the job that has waited longest.
+    Promise.all(
+      Object.entries(queues).map(async ([name, queue]) => {
+        const heads = await queue.getJobs(['wait', 'paused'], 0, 0, true);
+        return [name, heads.length ? Math.min(...heads.map((j) => j.timestamp)) : undefined] as const;
+      }),
+    ),
     ctx.fleet.read(),
     readZaiLimits(ctx.redis, ctx.keys),
     readFleetCounts(ctx.redis, ctx.keys),
   ]);
-  return { jobs: Object.fromEntries(jobs), pausedFor: paused?.code, limits, counts };
+  return { jobs: Object.fromEntries(jobs), oldestWaiting: Object.fromEntries(oldest), pausedFor: paused?.code, limits, counts };
 }
 
 /** Paid generations per stored image: 1 when nothing was paid twice; NaN before the first image. */
@@ -64,6 +74,18 @@ export function registerFleetMetrics(registry: Registry, ctx: FleetSource, ceili
       for (const [queue, counts] of Object.entries(jobs)) {
         for (const state of JOB_STATES) this.set({ queue, state }, counts[state] ?? 0);
       }
+    },
+  });
+  new Gauge({
+    name: 'darkroom_queue_oldest_waiting_seconds',
+    help: "Age of each queue's oldest job waiting to run (waiting, or held by a pause), since it was added; 0 when none waits",
+    labelNames: ['queue'],
+    registers,
+    async collect() {
+      const { oldestWaiting } = await read();
+      const now = Date.now();
+      this.reset();
+      for (const [queue, since] of Object.entries(oldestWaiting)) this.set({ queue }, since === undefined ? 0 : Math.max(0, (now - since) / 1000));
     },
   });
   new Gauge({

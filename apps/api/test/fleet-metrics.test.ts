@@ -44,6 +44,18 @@ describe('darkroom_paid_per_stored_ratio', () => {
     expect(await ratio()).toBe(1.05);
   });
 
+  it("shows each queue's oldest waiting job by the time it was added", async () => {
+    const registry = new Registry();
+    registerFleetMetrics(registry, { redis, keys, queues, fleet: new FleetState(redis, keys, queues.generate) }, 8, 0);
+    const age = async (queue: string) =>
+      (await registry.getSingleMetric('darkroom_queue_oldest_waiting_seconds')?.get())?.values.find((v) => v.labels.queue === queue)?.value;
+    expect(await age('generate')).toBe(0);
+    await queues.generate.add('generate', { v: 1, id: 'older', tenant: 't' }, { timestamp: Date.now() - 120_000 });
+    await queues.generate.add('generate', { v: 1, id: 'newer', tenant: 't' }, { timestamp: Date.now() - 10_000 });
+    expect(await age('generate')).toBeGreaterThanOrEqual(120);
+    expect(await age('store')).toBe(0);
+  });
+
   it('matches the two counters of the same scrape', async () => {
     await redis.mset(keys.paidGenerations, 6, keys.storedImages, 4);
     const registry = new Registry();
