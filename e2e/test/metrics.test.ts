@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { freePort } from '@darkroom/local-stack';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
@@ -76,5 +77,14 @@ describe('metrics ports', () => {
     expect(a.get('darkroom_zai_concurrency_ceiling')).toBe(stack.config.zai.maxConcurrency);
     for (const queue of ['generate', 'store', 'notify']) expect(a.get(`darkroom_queue_jobs{queue="${queue}",state="completed"}`)).toBe(1);
     expect(a.get('darkroom_generations_paid_total')).toBe(1);
+
+    // The alert rules and the dashboard only name series that the two ports really serve.
+    const served = [...w.keys(), ...a.keys()];
+    for (const file of ['prometheus/alerts.yml', 'grafana/darkroom.json']) {
+      const text = await readFile(new URL(`../../deploy/${file}`, import.meta.url), 'utf8');
+      const names = new Set(text.match(/darkroom_[a-z0-9_]+/g));
+      expect(names.size, file).toBeGreaterThan(5);
+      for (const name of names) expect(served.some((series) => series === name || series.startsWith(`${name}{`)), `${file}: ${name}`).toBe(true);
+    }
   });
 });
