@@ -19,7 +19,8 @@ describe('paid and stored counters', () => {
 
     await expectPaid(sim, { jobs: N, undelivered: 0 });
     await expect.poll(() => sample(stack.metricsUrl, 'darkroom_generations_paid_total')).toBe(N);
-    expect(await sample(stack.metricsUrl, 'darkroom_images_stored_total')).toBe(N);
+    // Counted just after the record turns succeeded.
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_images_stored_total')).toBe(N);
     expect(await sample(stack.metricsUrl, 'darkroom_paid_per_stored_ratio')).toBe(1);
   });
 
@@ -29,7 +30,7 @@ describe('paid and stored counters', () => {
     const id = String((await stack.generate(body)).body.id);
     expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
     await expect.poll(() => sample(stack.metricsUrl, 'darkroom_generations_paid_total')).toBe(2);
-    expect(await sample(stack.metricsUrl, 'darkroom_images_stored_total')).toBe(1);
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_images_stored_total')).toBe(1);
     expect(await sample(stack.metricsUrl, 'darkroom_paid_per_stored_ratio')).toBe(2);
   });
 });
@@ -58,6 +59,11 @@ describe('metrics ports', () => {
       .poll(async () => (await stack.request<{ webhook: { status: string } }>('GET', `/v1/images/generations/${id}/deliveries`)).body.webhook.status)
       .toBe('delivered');
 
+    // A job's run is timed, and BullMQ marks it completed, just after its processor's last write.
+    for (const queue of ['store', 'notify']) {
+      await expect.poll(async () => (await scrape(workerUrl)).get(`darkroom_job_duration_seconds_count{queue="${queue}",outcome="ok"}`)).toBe(1);
+    }
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_queue_jobs{queue="notify",state="completed"}')).toBe(1);
     const w = await scrape(workerUrl);
     expect(w.get('darkroom_zai_responses_total{status="200",code=""}')).toBe(1);
     expect(w.get('darkroom_stage_duration_seconds_count{stage="zai_call",outcome="ok"}')).toBe(1);
