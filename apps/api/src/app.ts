@@ -20,7 +20,10 @@ import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminQueueRoutes } from './routes/admin-queues.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -55,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       everyMs: config.limits.redisMemoryCheckMs,
       log: deps.logger,
     }),
+    rateLimiter: new RateLimiter(redis, keys),
   };
 
   const logger: FastifyBaseLogger = deps.logger;
@@ -78,9 +82,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, ctx);
   metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
+  adminTenantRoutes(app, ctx);
+  adminQueueRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx.tenants));
+    v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
     done();
   });
