@@ -1,7 +1,7 @@
 /**
  * Admin control over real HTTP: named admin tokens kept apart from tenant keys, the audit trail,
  * tenants and their keys, revocation on every replica, webhook secret rotation with a grace
- * period, per-tenant rate limits, a fleet drain, and Bull Board behind the admin token.
+ * period, per-tenant rate limits and a fleet drain. Bull Board is in bull-board.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -281,46 +281,5 @@ describe('drain', () => {
     expect(resumed.json).toMatchObject({ resumed: true, draining: false, drain_was: { reason: 'deploy' } });
     for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
     expect(sim.stats().generations).toBe(2);
-  });
-});
-
-describe('Bull Board', () => {
-  test('answers its page and assets with the admin token or the login cookie, 401 without, and is read-only', async ({ launch }) => {
-    const stack = await launch({ env: ADMIN_ENV, worker: false });
-    expect((await call(stack, 'GET', '/admin/queues', undefined)).status).toBe(401);
-    expect((await call(stack, 'GET', '/admin/queues', stack.apiKey)).status).toBe(401);
-    expect((await call(stack, 'GET', '/admin/queues?token=wrong-token-0123456789', undefined)).status).toBe(401);
-
-    const page = await call(stack, 'GET', '/admin/queues', OPS);
-    expect(page.status).toBe(200);
-    expect(page.text).toContain('<html');
-
-    const login = await call(stack, 'GET', `/admin/queues?token=${CI}`, undefined);
-    expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/admin/queues');
-    const setCookie = login.headers.get('set-cookie') ?? '';
-    expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Strict/);
-    expect(setCookie).not.toContain(CI);
-    const cookie = setCookie.split(';')[0] ?? '';
-
-    const withCookie = await call(stack, 'GET', '/admin/queues', undefined, undefined, { cookie });
-    expect(withCookie.status).toBe(200);
-    // Assets are relative to the page's <base href="/admin/queues/">.
-    const script = /src="(static\/js\/[^"]+\.js)"/.exec(withCookie.text)?.[1];
-    expect(script).toBeDefined();
-    const asset = `/admin/queues/${script ?? ''}`;
-    expect((await call(stack, 'GET', String(asset), undefined, undefined, { cookie })).status).toBe(200);
-    expect((await call(stack, 'GET', String(asset), undefined)).status).toBe(401);
-    const queues = await call(stack, 'GET', '/admin/queues/api/queues', undefined, undefined, { cookie });
-    expect(queues.status).toBe(200);
-    expect((queues.json.queues as { name: string; readOnlyMode: boolean }[]).map((q) => [q.name, q.readOnlyMode]).sort()).toEqual([
-      ['generate', true],
-      ['notify', true],
-      ['store', true],
-    ]);
-    const forged = `${cookie.slice(0, -4)}AAAA`;
-    expect((await call(stack, 'GET', '/admin/queues', undefined, undefined, { cookie: forged })).status).toBe(401);
-    expect((await call(stack, 'PUT', '/admin/queues/api/queues/generate/retry/failed', OPS)).status).toBe(403);
   });
 });
