@@ -15,7 +15,7 @@ import { TransientError } from './errors.ts';
 export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
-export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed'] as const;
+export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed', 'image.generation.canceled', 'batch.completed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Name of the custom backoff the notify worker implements from WEBHOOK_RETRY_SCHEDULE. */
