@@ -2,8 +2,49 @@
  * Bull Board at /admin/queues: behind the admin tokens (page, API and static assets), reachable
  * from a browser through the ?token= login cookie, and read-only.
  */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
+
+/** Debian's chromium, if the machine has one (the test installs nothing). */
+const CHROMIUM = (process.env.PATH ?? '')
+  .split(delimiter)
+  .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)))
+  .find((path) => existsSync(path));
+if (!CHROMIUM) console.warn('bull-board.test.ts: no chromium on PATH (apt-get install chromium): the browser test is skipped');
+
+/**
+ * Loads `url` in headless chromium and returns the DOM once its scripts have run. Every host name
+ * but 127.0.0.1 fails to resolve, so the page (which links a web font) reaches loopback only.
+ */
+function renderedDom(url: string): Promise<string> {
+  const profile = mkdtempSync(join(tmpdir(), 'darkroom-chromium-'));
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    `--user-data-dir=${profile}`,
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    '--no-proxy-server',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--virtual-time-budget=10000',
+    '--dump-dom',
+    url,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(String(CHROMIUM), args, { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      rmSync(profile, { recursive: true, force: true });
+      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
 
 const OPS = 'ops-token-0123456789abcdef';
 const CI = 'ci-token-0123456789abcdef';
@@ -59,5 +100,18 @@ describe('Bull Board', () => {
     const forged = `${cookie.slice(0, -4)}AAAA`;
     expect((await call(stack, 'GET', '/admin/queues', undefined, { cookie: forged })).status).toBe(401);
     expect((await call(stack, 'PUT', '/admin/queues/api/queues/generate/retry/failed', OPS)).status).toBe(403);
+  });
+
+  test.skipIf(!CHROMIUM)('renders its queues in a real headless browser after a ?token= login', async ({ launch }) => {
+    const stack = await launch({ env: ADMIN_ENV, worker: false });
+    const dom = await renderedDom(`${stack.apiUrl}/admin/queues?token=${OPS}`);
+    // The React app ran: its sidebar lists our three queues, fetched from its API with the cookie.
+    expect(dom).toContain('id="bull-board-sidebar"');
+    for (const queue of ['generate', 'store', 'notify']) expect(dom).toMatch(new RegExp(`href="[^"]*queue/${queue}"`));
+    expect(dom).not.toContain(OPS);
+
+    const refused = await renderedDom(`${stack.apiUrl}/admin/queues`);
+    expect(refused).not.toContain('bull-board-sidebar');
+    expect(refused).toContain('unauthorized');
   });
 });
