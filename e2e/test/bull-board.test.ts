@@ -6,6 +6,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { buildApp } from '@darkroom/api';
+import { createLogger } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 
@@ -100,6 +103,31 @@ describe('Bull Board', () => {
     const forged = `${cookie.slice(0, -4)}AAAA`;
     expect((await call(stack, 'GET', '/admin/queues', undefined, { cookie: forged })).status).toBe(401);
     expect((await call(stack, 'PUT', '/admin/queues/api/queues/generate/retry/failed', OPS)).status).toBe(403);
+  });
+
+  test('a ?token= login never writes the token to the request logs', async ({ launch }) => {
+    const stack = await launch({ env: ADMIN_ENV, worker: false });
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const app = buildApp({ config: stack.config, redis: stack.redis, queues: stack.queues, s3: stack.s3, bucket: stack.config.s3.bucket ?? '', logger: createLogger({ level: 'info', name: 'logged' }, sink) });
+    try {
+      const login = await app.inject({ method: 'GET', url: `/admin/queues?token=${OPS}` });
+      expect(login.statusCode).toBe(303);
+      const refused = await app.inject({ method: 'GET', url: `/admin/queues/queue/generate?status=failed&token=${OPS.slice(0, -1)}` });
+      expect(refused.statusCode).toBe(401);
+      const log = lines.join('');
+      expect(log).toContain('"url":"/admin/queues?token=[redacted]"');
+      expect(log).toContain('"url":"/admin/queues/queue/generate?status=failed&token=[redacted]"');
+      expect(log).toContain('"admin":"ops"');
+      expect(log).not.toContain(OPS.slice(0, -1));
+    } finally {
+      await app.close();
+    }
   });
 
   test.skipIf(!CHROMIUM)('renders its queues in a real headless browser after a ?token= login', async ({ launch }) => {

@@ -6,7 +6,8 @@
  *
  * Browsers (Bull Board) cannot send a Bearer header with the page's asset requests: they log in
  * once with `?token=`, which sets an HttpOnly, SameSite=Strict cookie holding an HMAC of the
- * token (not the token itself) and its expiry.
+ * token (not the token itself) and its expiry. Request logs show such a URL with the token
+ * replaced (hideLoginToken, used by app.ts's request serializer).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -102,6 +103,11 @@ export function requireAdminBrowser(ctx: Pick<ApiContext, 'config'>, path: strin
     request.admin = { name };
     return undefined;
   };
+}
+
+/** `url` with the value of a `token` query parameter (a dashboard login) replaced, for logs. */
+export function hideLoginToken(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]');
 }
 
 function refuse(reply: FastifyReply): FastifyReply {

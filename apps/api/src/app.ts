@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   FleetState,
@@ -14,6 +14,7 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
+import { hideLoginToken } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
@@ -61,7 +62,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     rateLimiter: new RateLimiter(redis, keys),
   };
 
-  const logger: FastifyBaseLogger = deps.logger;
+  // Fastify's own request fields, with a dashboard login's ?token= hidden from the request logs.
+  const logger: FastifyBaseLogger = deps.logger.child({}, {
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+    },
+  });
   const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
