@@ -174,7 +174,7 @@ describe('tenants', () => {
     }
   });
 
-  test('the CLI lists tenants and revokes a key', async ({ launch }) => {
+  test('the CLI lists tenants, revokes a key, and drains the fleet', async ({ launch }) => {
     const stack = await launch({ worker: false });
     const listed = await cli(stack, ['tenants', 'list']);
     expect(listed.code, listed.out).toBe(0);
@@ -182,6 +182,11 @@ describe('tenants', () => {
     const revoked = await cli(stack, ['keys', 'revoke', '--tenant', stack.tenant, '--key', stack.apiKey.slice(0, 11)]);
     expect(revoked.code, revoked.out).toBe(0);
     expect((await stack.request('GET', '/v1/images/generations/gen_unknown')).status).toBe(401);
+
+    const drained = await cli(stack, ['fleet', 'drain', '--reason', 'deploy']);
+    expect(drained.code, drained.out).toBe(0);
+    expect(JSON.parse((await cli(stack, ['fleet', 'status'])).out)).toMatchObject({ paused: false, draining: true, drain: { reason: 'deploy', by: 'cli' } });
+    expect(JSON.parse((await cli(stack, ['fleet', 'resume'])).out)).toMatchObject({ resumed: true, drain_was: { reason: 'deploy' } });
   });
 });
 

@@ -8,6 +8,7 @@
  *   tenants rate-limit set NAME --per-second N | tenants rate-limit clear NAME
  *   fleet status | fleet resume             read, or lift, a pause and a drain of the fleet
  *   fleet pause --reason TEXT               pause generation by hand; only `fleet resume` (or the admin route) lifts it
+ *   fleet drain [--reason TEXT]             every worker stops taking jobs and finishes those it runs
  */
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
@@ -36,6 +37,7 @@ const USAGE = `usage:
   darkroom tenants rate-limit clear NAME
   darkroom fleet status
   darkroom fleet pause --reason TEXT
+  darkroom fleet drain [--reason TEXT]
   darkroom fleet resume`;
 
 const OPTIONS = {
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   await connectRedis(redis);
   try {
     if (group === 'keys' || group === 'tenants') return await tenantCommand(redis, config, positionals, values);
-    if (group === 'fleet' && (action === 'status' || action === 'resume' || action === 'pause')) return await fleetCommand(redis, config, action, values);
+    if (group === 'fleet' && (action === 'status' || action === 'resume' || action === 'pause' || action === 'drain')) return await fleetCommand(redis, config, action, values);
     return fail(USAGE);
   } finally {
     await redis.quit();
@@ -117,9 +119,10 @@ async function tenantCommand(redis: Redis, config: Config, positionals: string[]
   return fail(USAGE);
 }
 
-async function fleetCommand(redis: Redis, config: Config, action: 'status' | 'resume' | 'pause', values: Values): Promise<number> {
+async function fleetCommand(redis: Redis, config: Config, action: 'status' | 'resume' | 'pause' | 'drain', values: Values): Promise<number> {
   const reason = pauseReasonSchema.safeParse(values.reason ?? '');
   if (action === 'pause' && !reason.success) return fail('--reason TEXT is required (1-500 characters)');
+  if (action === 'drain' && values.reason !== undefined && !reason.success) return fail('--reason TEXT must be 1-500 characters');
   const keys = redisKeys(config.redis.prefix);
   const queues = createQueues(redis, config);
   try {
@@ -128,6 +131,12 @@ async function fleetCommand(redis: Redis, config: Config, action: 'status' | 're
       const state = await fleet.pauseManually(reason.data);
       await recordAudit(redis, keys, 'cli', 'fleet.pause', { reason: state.message });
       print({ paused: true, reason: state });
+      return 0;
+    }
+    if (action === 'drain') {
+      const drain = await fleet.drain(reason.success ? reason.data : undefined, 'cli');
+      await recordAudit(redis, keys, 'cli', 'fleet.drain', { reason: drain.reason ?? null });
+      print({ draining: true, drain });
       return 0;
     }
     if (action === 'resume') {
