@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -15,13 +15,17 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
+import { hideLoginToken } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminQueueRoutes } from './routes/admin-queues.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
@@ -63,9 +67,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       everyMs: config.limits.redisMemoryCheckMs,
       log: deps.logger,
     }),
+    rateLimiter: new RateLimiter(redis, keys),
   };
 
-  const logger: FastifyBaseLogger = deps.logger;
+  // Fastify's own request fields, with a dashboard login's ?token= hidden from the request logs.
+  const logger: FastifyBaseLogger = deps.logger.child({}, {
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+    },
+  });
   const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
@@ -89,9 +99,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   healthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  adminTenantRoutes(app, ctx);
+  adminQueueRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx.tenants));
+    v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
     done();
   });
