@@ -4,6 +4,7 @@
  * finalized although no finalize job was ever added, and a finalize that runs again after the
  * batch ended sends no second event. (The random-kill version is e2e/chaos/batch-kill-workers.)
  */
+import { ORPHAN_AGE_MS } from '@darkroom/api';
 import { redisKeys } from '@darkroom/shared';
 import { cancelBatch, fetchResults, notifyDrained, seedBatch, uniquePrompt, waitForBatch } from './batch-seed.ts';
 import { describe, expect, test } from './fixtures.ts';
@@ -65,5 +66,16 @@ describe('batch crash recovery', () => {
     });
     expect(stack.receiver.deliveries.filter((d) => d.id === `msg_${id}_completed`)).toHaveLength(1);
     expect((await fetchResults(stack, id)).lines.every((l) => l.status === 'succeeded')).toBe(true);
+  });
+
+  test("the open-index repair of a full tenant leaves its batch items waiting for the dispatcher alone", async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { TENANT_MAX_UNFINISHED: '2' } });
+    const { ids } = await seedBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('waiting', i) })), {
+      created_at: Date.now() - 2 * ORPHAN_AGE_MS,
+    });
+    const refused = await stack.generate({ model: 'cogview-4-250304', prompt: 'one more', size: '512x512' });
+    expect(refused.status).toBe(429);
+    const records = await Promise.all(ids.map((id) => stack.generations.get(id)));
+    expect(records.map((r) => [r?.status, r?.error])).toEqual(ids.map(() => ['queued', undefined]));
   });
 });

@@ -23,6 +23,8 @@ export interface SeedOptions {
   metadata?: Record<string, unknown>;
   /** Epoch ms. */
   cancel_after?: number;
+  /** Epoch ms; now by default. */
+  created_at?: number;
 }
 
 // RPUSH the ids to the tenant's pending list and put the tenant in the ring unless it is there.
@@ -35,7 +37,7 @@ export async function seedBatch(stack: Stack, items: SeedItem[], opts: SeedOptio
   const keys = redisKeys(stack.prefix);
   const tenant = opts.tenant ?? stack.tenant;
   const id = newBatchId();
-  const now = Date.now();
+  const now = opts.created_at ?? Date.now();
   const records: GenerationRecord[] = items.map((item, index) => ({
     id: newGenerationId(),
     tenant,

@@ -13,7 +13,7 @@ const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'paused', 'fa
  */
 export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const registry = new Registry();
-  const queues = { generate: ctx.queues.generate, store: ctx.queues.store, notify: ctx.queues.notify };
+  const queues = { generate: ctx.queues.generate, store: ctx.queues.store, notify: ctx.queues.notify, finalize: ctx.queues.finalize };
 
   new Gauge({
     name: 'darkroom_queue_jobs',
