@@ -151,6 +151,21 @@ describe('batches (worker side)', () => {
     expect(deliveries[0]).toMatchObject({ id: `msg_${id}_canceled`, verified: true });
   });
 
+  test('item_webhooks: every item sends its own event, and the batch its one batch.completed', async ({ launch }) => {
+    const stack = await launch();
+    const { id, ids } = await seedBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('hooks', i) })), {
+      webhook_url: stack.receiver.url,
+      item_webhooks: true,
+    });
+    await waitForBatch(stack, id, ['completed']);
+    await stack.receiver.waitFor((d) => d.length >= 4);
+    await notifyDrained(stack);
+    const byId = stack.receiver.deliveries.map((d) => [d.id, d.payload?.type, d.verified]);
+    expect(byId.sort()).toEqual(
+      [...ids.map((gid) => [`msg_${gid}_succeeded`, 'image.generation.succeeded', true]), [`msg_${id}_completed`, 'batch.completed', true]].sort(),
+    );
+  });
+
   test("results.jsonl of another tenant's batch is a 404", async ({ launch }) => {
     const stack = await launch({ worker: false });
     const { id } = await seedBatch(stack, [{ prompt: 'mine' }]);
