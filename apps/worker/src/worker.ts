@@ -182,7 +182,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
     limits.stop();
-    await dispatcher.stop();
+    // Not awaited yet: a tick stuck on an unreachable Redis must not hold up the workers' drain.
+    const dispatchStopped = dispatcher.stop();
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
     if ((await Promise.race([graceful, timeout])) === 'timeout') {
@@ -191,6 +192,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }
     await Promise.all(settlingFailed);
     ctx.pending.close();
+    await dispatchStopped;
     await queues.close();
     await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
   }
