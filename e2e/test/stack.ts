@@ -247,6 +247,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await queues.close();
     await deleteKeys(redis, prefix);
     await deleteObjects(s3, bucket, `images/${prefix}`);
+    // Batch results files live under each tenant (`<tenant>/batches/…`), and tenants under the prefix.
+    await deleteObjects(s3, bucket, `${prefix}-`);
     s3.destroy();
     await apiRedis.quit();
     await redis.quit();

@@ -26,6 +26,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminQueueRoutes } from './routes/admin-queues.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
+import { batchResultsRoutes } from './routes/batch-results.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
@@ -105,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
+    batchResultsRoutes(v1, ctx);
     done();
   });
   return app;

@@ -25,7 +25,7 @@ export interface FleetReading {
 type FleetSource = Pick<ApiContext, 'redis' | 'keys' | 'queues' | 'fleet'>;
 
 async function readFleet(ctx: FleetSource): Promise<FleetReading> {
-  const queues = { generate: ctx.queues.generate, store: ctx.queues.store, notify: ctx.queues.notify };
+  const queues = { generate: ctx.queues.generate, store: ctx.queues.store, notify: ctx.queues.notify, finalize: ctx.queues.finalize };
   const [jobs, oldest, paused, limits, counts] = await Promise.all([
     Promise.all(Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts(...JOB_STATES)] as const)),
     // The head of each list (asc): the job that has waited longest.

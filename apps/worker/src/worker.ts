@@ -1,5 +1,6 @@
 /**
- * Builds the three BullMQ workers (generate, store, notify) around one WorkerContext.
+ * Builds the BullMQ workers (generate, store, notify, finalize) and the fair dispatcher around one
+ * WorkerContext.
  * Nothing here reads the environment or connects at import; main.ts owns the process.
  */
 import { Worker, type Job, type Telemetry } from 'bullmq';
@@ -26,9 +27,11 @@ import {
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
 import { DrainWatch } from './drain-watch.ts';
+import { Dispatcher } from './dispatcher.ts';
 import { Fleet } from './fleet.ts';
 import { failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
+import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
 import { processStore } from './processors/store.ts';
@@ -128,6 +131,13 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
+    new Worker(QUEUE.finalize, (job: Job) => processFinalize(ctx, job), {
+      ...common,
+      concurrency: 2,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
+      },
+    }),
   ];
   const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
@@ -143,7 +153,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         );
       }
       const id = (job.data as { id?: unknown }).id;
-      if (worker.name === QUEUE.notify || typeof id !== 'string') return;
+      // Only generation stages settle a record; a finalize job is retried until it succeeds.
+      if (worker.name === QUEUE.notify || worker.name === QUEUE.finalize || typeof id !== 'string') return;
       const detail = stalledTooOften
         ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
         : { code: 'job_failed', message: err.message };
@@ -182,11 +193,15 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     worker.run().catch((err: unknown) => logger.error({ err, queue: worker.name }, 'worker stopped'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const dispatcher = new Dispatcher(ctx);
+  dispatcher.start();
 
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
     clearInterval(drainTicker);
     limits.stop();
+    // Not awaited yet: a tick stuck on an unreachable Redis must not hold up the workers' drain.
+    const dispatchStopped = dispatcher.stop();
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
     if ((await Promise.race([graceful, timeout])) === 'timeout') {
@@ -195,6 +210,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }
     await Promise.all(settlingFailed);
     ctx.pending.close();
+    await dispatchStopped;
     await queues.close();
     await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
   }

@@ -152,6 +152,8 @@ export const envSchema = z
     WORKER_STALLED_INTERVAL_MS: whole(500).default(30_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: whole(0).default(60_000),
     WORKER_MAX_STALLS: whole(0, 1000).default(3),
+    DISPATCH_TICK_MS: whole(10).default(200),
+    DISPATCH_WINDOW: whole(1, 100_000).default(16),
 
     WEBHOOK_TIMEOUT_MS: whole(100).default(10_000),
     WEBHOOK_RETRY_SCHEDULE: secondsList.prefault('0,5,300,1800,7200,18000,36000,36000'),
@@ -274,6 +276,10 @@ function shape(env: z.output<typeof envSchema>) {
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
       maxStalls: env.WORKER_MAX_STALLS,
+    },
+    dispatch: {
+      tickMs: env.DISPATCH_TICK_MS,
+      window: env.DISPATCH_WINDOW,
     },
     webhooks: {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,

@@ -19,3 +19,4 @@ export * from './shutdown.ts';
 export * from './batch-record.ts';
 export * from './metrics-server.ts';
 export * from './tracing.ts';
+export * from './batch-results.ts';

@@ -137,6 +137,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('defaults the fair dispatcher to a 200 ms tick and a window of 16, and refuses an empty window', () => {
+    expect(loadConfig({}).dispatch).toEqual({ tickMs: 200, window: 16 });
+    expect(loadConfig({ DISPATCH_TICK_MS: '50', DISPATCH_WINDOW: '4' }).dispatch).toEqual({ tickMs: 50, window: 4 });
+    expect(() => loadConfig({ DISPATCH_WINDOW: '0' })).toThrow(/DISPATCH_WINDOW/);
+  });
+
   it('reads the API limits', () => {
     const config = loadConfig({ PROMPT_MAX_CHARS: '100', TENANT_MAX_UNFINISHED: '3', REDIS_MEMORY_HIGH_WATER: '0.75' });
     expect(config.limits).toMatchObject({ promptMaxChars: 100, tenantMaxUnfinished: 3, redisMemoryHighWater: 0.75 });

@@ -1,12 +1,14 @@
 /**
  * Stage 3: deliver one webhook event. Each BullMQ attempt is one delivery attempt on the
- * WEBHOOK_RETRY_SCHEDULE; each is logged on the generation (attempt, time, status, latency,
+ * WEBHOOK_RETRY_SCHEDULE; each is logged on its subject, the generation or (batch.completed) the
+ * batch: keys.deliveries(id) and the subject's `webhook` state (attempt, time, status, latency,
  * error). After the last attempt the job stays failed in BullMQ, so it can be re-delivered.
  * Standard Webhooks: a 410 ends the delivery at once; a Retry-After (429, 503) delays the next
  * attempt (webhookRetryDelay bounds it); a 3xx is a failed attempt, never followed.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { TransientError, notifyPayload } from '@darkroom/shared';
+import { setBatchWebhook } from '../batch-state.ts';
 import type { WorkerContext } from '../context.ts';
 import { sendWebhook } from '../webhook-sender.ts';
 import { stage, webhookOutcome } from '../worker-metrics.ts';
@@ -40,16 +42,16 @@ export async function processNotify(ctx: WorkerContext, job: Job): Promise<void>
 
   const last = result.forbidden || result.gone || attempt >= (job.opts.attempts ?? 1);
   const status = result.ok ? 'delivered' : last ? 'failed' : 'pending';
-  await ctx.generations.update(p.id, {
-    webhook: {
-      event: p.event,
-      webhook_id: p.webhook_id,
-      status,
-      attempts: attempt,
-      last_status_code: result.status_code ?? undefined,
-      last_error: result.error ?? undefined,
-    },
-  });
+  const webhook = {
+    event: p.event,
+    webhook_id: p.webhook_id,
+    status,
+    attempts: attempt,
+    last_status_code: result.status_code ?? undefined,
+    last_error: result.error ?? undefined,
+  } as const;
+  if (p.event === 'batch.completed') await setBatchWebhook(ctx.redis, ctx.keys, p.id, webhook);
+  else await ctx.generations.update(p.id, { webhook });
   if (result.ok) {
     log.info({ attempt, status_code: result.status_code, ms: result.ms }, 'webhook delivered');
     return;
