@@ -26,10 +26,12 @@ import {
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
 import { Fleet } from './fleet.ts';
+import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
 import { failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
+import { processRetries } from './processors/retries.ts';
 import { processStore } from './processors/store.ts';
 import { createWebhookDispatcher } from './webhook-sender.ts';
 import type { ZaiClient } from './zai-client.ts';
@@ -119,6 +121,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
+    new Worker(QUEUE.retries, (job: Job) => processRetries(ctx, job), { ...common, concurrency: 1 }),
   ];
   const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
@@ -134,7 +137,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         );
       }
       const id = (job.data as { id?: unknown }).id;
-      if (worker.name === QUEUE.notify || typeof id !== 'string') return;
+      if (worker.name === QUEUE.notify || worker.name === QUEUE.retries || typeof id !== 'string') return;
       const detail = stalledTooOften
         ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
         : { code: 'job_failed', message: err.message };
@@ -147,7 +150,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           const log = logger.child({ jobId: job.id, id, queue: worker.name });
           if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
           // A gone or finished record is left as it is: failRecord's update refuses both.
-          await failRecord(ctx, id, detail);
+          await failRecord(ctx, id, detail, worker.name);
         })
         .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'))
         .finally(() => settlingFailed.delete(settling));
@@ -160,6 +163,11 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     fleet.tick(deps.zai).catch((err: unknown) => logger.warn({ err }, 'fleet upkeep failed'));
   }, tickMs);
   ticker.unref();
+  const trim = indexTrimmer({ redis, keys, minRetentionMs: Math.min(config.retention.succeededSeconds, config.retention.failedSeconds) * 1000, log: logger });
+  const trimmer = setInterval(() => {
+    trim().catch((err: unknown) => logger.warn({ err }, 'index trim failed'));
+  }, TRIM_EVERY_MS);
+  trimmer.unref();
 
   for (const worker of workers) {
     worker.run().catch((err: unknown) => logger.error({ err, queue: worker.name }, 'worker stopped'));
@@ -168,6 +176,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
+    clearInterval(trimmer);
     limits.stop();
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
