@@ -20,7 +20,10 @@ import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { adminTokenHook } from './admin-hook.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminGenerationRoutes } from './routes/admin-generations.ts';
+import { generationListRoutes } from './routes/generation-list.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -78,10 +81,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, ctx);
   metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
+  // Swapped for h-control's requireAdmin (named tokens) at merge.
+  if (config.http.adminToken) adminGenerationRoutes(app, ctx, adminTokenHook(config.http.adminToken));
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx.tenants));
     generationRoutes(v1, ctx);
+    generationListRoutes(v1, ctx);
     done();
   });
   return app;
