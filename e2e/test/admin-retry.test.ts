@@ -1,6 +1,9 @@
 /**
  * After an outage: find what failed, dry-run, retry, without paying Z.AI twice (issue 8).
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
@@ -9,6 +12,7 @@ import type { Stack } from './stack.ts';
 import { waitUntil } from './wait.ts';
 
 const ADMIN = 'admin-token-for-retry-tests';
+const CLI = fileURLToPath(new URL('../../apps/api/src/cli.ts', import.meta.url));
 const body = { model: 'cogview-4-250304', prompt: 'after an outage', size: '512x512' };
 
 function admin(stack: Stack, method: string, path: string, payload?: unknown) {
@@ -155,5 +159,21 @@ describe('admin retries after an outage', () => {
     expect((await admin(stack, 'GET', `/v1/images/generations/${id}`)).status).toBe(401);
     // A queued job is not retried.
     expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).status).toBe(409);
+  });
+
+  test('darkroom retry dry-runs, then retries with its progress, over HTTP with the admin token', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    sim.failNext('server_error_500', 1);
+    const id = String((await stack.generate(body)).body.id);
+    await allFailed(stack, [id]);
+    const env = { PATH: process.env.PATH ?? '', DARKROOM_API_URL: stack.apiUrl, DARKROOM_ADMIN_TOKEN: ADMIN };
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, 'retry', ...args], { env });
+
+    const dry = JSON.parse((await run('--filter', `stage=generate,since=1h,tenant=${stack.tenant}`, '--dry-run')).stdout) as Record<string, unknown>;
+    expect(dry).toMatchObject({ matched: 1, new_paid_calls: 1, by_error_code: { [String((await stack.generations.get(id))?.error?.code)]: 1 } });
+    const done = JSON.parse((await run('--filter', `stage=generate,tenant=${stack.tenant}`)).stdout) as Record<string, unknown>;
+    expect(done).toMatchObject({ status: 'completed', progress: { matched: 1, retried: 1 } });
+    expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', retries: 1 });
+    await expect(promisify(execFile)(process.execPath, [CLI, 'retry', '--filter', 'since=1h'], { env: { PATH: env.PATH } })).rejects.toMatchObject({ code: 2 });
   });
 });

@@ -3,8 +3,10 @@
  *   keys create --tenant NAME   issue an API key; prints {"tenant","api_key","webhook_secret"}
  *   fleet status | fleet resume  read or lift a fleet-wide pause of generation
  *   fleet pause --reason TEXT    pause generation by hand; only `fleet resume` (or the admin route) lifts it
+ *   retry …                      bulk retry over HTTP (cli-retry.ts)
  */
 import { parseArgs } from 'node:util';
+import { retryCommand } from './cli-retry.ts';
 import {
   ConfigError,
   FleetState,
@@ -22,9 +24,11 @@ const USAGE = `usage:
   darkroom keys create --tenant NAME
   darkroom fleet status
   darkroom fleet pause --reason TEXT
-  darkroom fleet resume`;
+  darkroom fleet resume
+  darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'retry') return retryCommand(argv.slice(1), process.env);
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
