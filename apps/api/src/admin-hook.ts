@@ -18,12 +18,13 @@ export type AdminHook = (request: FastifyRequest, reply: FastifyReply) => Promis
 
 export function adminTokenHook(token: string): AdminHook {
   const expected = Buffer.from(token);
-  return async (request) => {
+  return (request) => {
     const given = Buffer.from(bearerToken(request) ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <ADMIN_TOKEN>"');
+      return Promise.reject(new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <ADMIN_TOKEN>"'));
     }
     request.admin = { name: 'admin' };
+    return Promise.resolve();
   };
 }
 

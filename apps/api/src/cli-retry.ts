@@ -40,18 +40,24 @@ interface RetryView {
   progress: { matched: number; done: number; retried: number; skipped: number; snapshotted: boolean };
 }
 
-export async function retryCommand(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+/** Where the command writes: results (JSON) and complaints; the progress bar goes to stderr. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export async function retryCommand(argv: string[], env: Record<string, string | undefined>, io: CliOutput): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: { filter: { type: 'string' }, ids: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'resend-webhook': { type: 'boolean' } },
   });
   const cliEnv = adminCliEnvSchema.safeParse(env);
   if (!cliEnv.success) {
-    console.error(cliEnv.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('\n'));
+    io.err(cliEnv.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('\n'));
     return 2;
   }
   if ((values.filter === undefined) === (values.ids === undefined)) {
-    console.error('usage: darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]');
+    io.err('usage: darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]');
     return 2;
   }
   const { DARKROOM_API_URL: base, DARKROOM_ADMIN_TOKEN: token } = cliEnv.data;
@@ -70,7 +76,7 @@ export async function retryCommand(argv: string[], env: Record<string, string | 
     resend_webhook: values['resend-webhook'] ?? false,
   };
   if (values['dry-run']) {
-    console.log(JSON.stringify(await call('POST', '/admin/v1/retries', { ...request, dry_run: true }), null, 2));
+    io.out(JSON.stringify(await call('POST', '/admin/v1/retries', { ...request, dry_run: true }), null, 2));
     return 0;
   }
   let retry = (await call('POST', '/admin/v1/retries', request)) as unknown as RetryView;
@@ -83,6 +89,6 @@ export async function retryCommand(argv: string[], env: Record<string, string | 
     bar.update(retry.progress.done, { retried: retry.progress.retried, skipped: retry.progress.skipped });
   }
   bar.stop();
-  console.log(JSON.stringify(retry, null, 2));
+  io.out(JSON.stringify(retry, null, 2));
   return retry.status === 'completed' ? 0 : 1;
 }

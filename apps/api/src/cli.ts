@@ -28,7 +28,7 @@ const USAGE = `usage:
   darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]`;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'retry') return retryCommand(argv.slice(1), process.env);
+  if (argv[0] === 'retry') return retryCommand(argv.slice(1), process.env, { out: (t) => console.log(t), err: (t) => console.error(t) });
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
   const [group, action] = positionals;
   const config = loadConfig(process.env);

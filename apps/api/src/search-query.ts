@@ -22,7 +22,7 @@ export function parseSearchQuery<S extends z.ZodObject>(schema: S, query: unknow
   if (page.data.cursor !== undefined && !decoded) {
     throw new ApiError('validation_error', 'invalid request: query.cursor is not a cursor this API gave', [{ field: 'query.cursor', message: 'is not a cursor this API gave' }]);
   }
-  return { filter: filter.data as z.output<S>, cursor: decoded, limit: page.data.limit };
+  return { filter: filter.data, cursor: decoded, limit: page.data.limit };
 }
 
 /** A page of the list: job views (the same object as GET …/:id), plus `extra` per record. */

@@ -200,7 +200,7 @@ async function readAll(deps: SearchDeps, ids: string[]): Promise<(GenerationReco
 }
 
 /** Every matching generation, page by page (bulk retries, dry runs): `each` gets one page at a time. */
-export async function forEachMatch(deps: SearchDeps, filter: GenerationFilter, each: (records: GenerationRecord[]) => Promise<void>): Promise<void> {
+export async function forEachMatch(deps: SearchDeps, filter: GenerationFilter, each: (records: GenerationRecord[]) => void | Promise<void>): Promise<void> {
   let cursor: Cursor | undefined;
   for (;;) {
     const page = await searchGenerations(deps, filter, { cursor, limit: SEARCH_MAX_LIMIT });

@@ -43,7 +43,7 @@ describe('generation search and reopening', () => {
   const deps = () => ({ redis, keys, generations: store });
 
   /** Every page of a search, `between` running after each page (concurrent writers). */
-  async function all(filter: GenerationFilter, limit: number, between: (lastId: string) => Promise<void> = async () => undefined, maxExamined?: number) {
+  async function all(filter: GenerationFilter, limit: number, between: (lastId: string) => Promise<void> = () => Promise.resolve(), maxExamined?: number) {
     const ids: string[] = [];
     let cursor: string | null = null;
     let pages = 0;

@@ -37,7 +37,7 @@ async function dryRun(ctx: ApiContext, request: RetryRequest): Promise<RetryCoun
   if (request.ids) {
     for (const id of new Set(request.ids)) countPlan(counts, await ctx.generations.get(id), opts);
   } else {
-    await forEachMatch(ctx, request.filter ?? {}, async (records) => {
+    await forEachMatch(ctx, request.filter ?? {}, (records) => {
       for (const record of records) countPlan(counts, record, opts);
     });
   }

@@ -31,7 +31,7 @@ async function takeSnapshot(ctx: WorkerContext, store: RetryStore, retry: RetryR
       countPlan(counts, await ctx.generations.get(id), { resendWebhook, now });
     }
   } else {
-    await forEachMatch(ctx, retry.request.filter ?? {}, async (records) => {
+    await forEachMatch(ctx, retry.request.filter ?? {}, (records) => {
       for (const record of records) {
         ids.push(record.id);
         countPlan(counts, record, { resendWebhook, now });
