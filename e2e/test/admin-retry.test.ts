@@ -176,4 +176,45 @@ describe('admin retries after an outage', () => {
     expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', retries: 1 });
     await expect(promisify(execFile)(process.execPath, [CLI, 'retry', '--filter', 'since=1h'], { env: { PATH: env.PATH } })).rejects.toMatchObject({ code: 2 });
   });
+
+  test('one generation: a failed one runs again, a succeeded one only re-sends its webhook when asked', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    const hook = { ...body, webhook_url: stack.receiver.url };
+    const ok = String((await stack.generate(hook)).body.id);
+    expect(await stack.waitForStatus(ok, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded' });
+    await stack.receiver.waitFor((d) => d.some((x) => x.payload?.data.id === ok));
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${ok}/retry`, {})).status).toBe(409);
+    const resent = await admin(stack, 'POST', `/admin/v1/generations/${ok}/retry`, { resend_webhook: true });
+    expect(resent.body).toMatchObject({ retried: 'resend_webhook' });
+    const both = await stack.receiver.waitFor((d) => d.filter((x) => x.payload?.data.id === ok).length === 2);
+    const events = both.filter((x) => x.payload?.data.id === ok);
+    expect(events.map((e) => e.payload?.type)).toEqual(['image.generation.succeeded', 'image.generation.succeeded']);
+    expect(events[0]!.headers['webhook-id']).not.toBe(events[1]!.headers['webhook-id']);
+
+    sim.failNext('server_error_500', 1);
+    const bad = String((await stack.generate(hook)).body.id);
+    await allFailed(stack, [bad]);
+    const paid = sim.stats().paid;
+    const retried = await admin(stack, 'POST', `/admin/v1/generations/${bad}/retry`, {});
+    expect(retried.body).toMatchObject({ retried: 'generate', generation: { status: 'queued', retries: 1 } });
+    expect(await stack.waitForStatus(bad, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', error: null });
+    expect(sim.stats().paid).toBe(paid + 1);
+    // A succeeded job is not run again, however often it is asked.
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${bad}/retry`, {})).status).toBe(409);
+    expect(sim.stats().paid).toBe(paid + 1);
+  });
+
+  test('a bulk retry can be aborted while it runs, once', async ({ launch }) => {
+    // No worker: the retry stays running until aborted.
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
+    const id = String((await stack.generate(body)).body.id);
+    const started = await admin(stack, 'POST', '/admin/v1/retries', { ids: [id] });
+    expect(started).toMatchObject({ status: 202, body: { status: 'running', who: 'admin', ids: [id] } });
+    const retryId = String(started.body.id);
+    const aborted = await admin(stack, 'POST', `/admin/v1/retries/${retryId}/abort`);
+    expect(aborted.body).toMatchObject({ id: retryId, status: 'aborted' });
+    expect((await admin(stack, 'POST', `/admin/v1/retries/${retryId}/abort`)).status).toBe(409);
+    expect((await admin(stack, 'GET', `/admin/v1/retries/${retryId}`)).body).toMatchObject({ status: 'aborted' });
+    expect((await admin(stack, 'POST', '/admin/v1/retries', { ids: [id], filter: {} })).status).toBe(400);
+  });
 });
