@@ -98,6 +98,7 @@ export async function retryGeneration(deps: RetryDeps, id: string, opts: RetryOp
       regenerations: 0,
       error: null,
       failed_stage: null,
+      started_at: null,
       completed_at: null,
       next_attempt_at: null,
       calling_until: null,

@@ -44,9 +44,10 @@ export const SEARCH_MAX_LIMIT = 100;
 export const SEARCH_MAX_EXAMINED = 1_000;
 
 // One page of a sorted index, newest first, after the cursor (ARGV[3] score, ARGV[4] id; '' for
-// none) and below `before` (exclusive), stopping at `after` (exclusive). A cursor whose entry left
-// the index is placed by score, then among entries of that score by id (binary search: a batch's
-// items share one created_at). Returns id, score pairs, then 1 if the index has nothing further.
+// none), skipping entries from `before` up, stopping at `after` (both exclusive bounds). A cursor
+// whose entry left the index is placed by score, then among entries of that score by id (binary
+// search: a batch's items share one created_at). Returns id, score pairs, then 1 if the index has
+// nothing further.
 const PAGE = `
 local key, before, after, cs, cid, n = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 local start = 0
@@ -169,7 +170,7 @@ export async function searchGenerations(
   }
 
   const index = indexFor(deps.keys, filter);
-  const before = filter.created_before === undefined ? '+inf' : `(${filter.created_before}`;
+  const before = filter.created_before === undefined ? '+inf' : String(filter.created_before);
   const after = filter.created_after ?? -1;
   let last = opts.cursor?.i === undefined ? undefined : { s: opts.cursor.s ?? 0, i: opts.cursor.i };
   while (items.length < limit && examined < budget) {
