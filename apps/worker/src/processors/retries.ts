@@ -14,6 +14,7 @@ import {
   forEachMatch,
   retriesPayload,
   retryGeneration,
+  type Logger,
   type RetryRecord,
 } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
@@ -46,7 +47,20 @@ export async function processRetries(ctx: WorkerContext, job: Job): Promise<void
   if (!payload.success) throw new UnrecoverableError(`unreadable retries job: ${payload.error.message}`);
   const store = new RetryStore(ctx.redis, ctx.keys);
   const log = ctx.log.child({ jobId: job.id, retry: payload.data.retry_id, stage: 'retries' });
-  let retry = await store.get(payload.data.retry_id);
+  try {
+    await run(ctx, store, payload.data.retry_id, log);
+  } catch (err) {
+    // The last attempt ends the retry object too, so it never shows `running` with nothing running it.
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      log.error({ err }, 'bulk retry failed on its last attempt: aborted');
+      await store.finish(payload.data.retry_id, 'aborted');
+    }
+    throw err;
+  }
+}
+
+async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: Logger): Promise<void> {
+  let retry = await store.get(retryId);
   if (!retry || retry.status !== 'running') return;
   if (!retry.snapshotted) {
     await takeSnapshot(ctx, store, retry);
