@@ -17,6 +17,8 @@ export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
 export * from './batch-record.ts';
+export * from './metrics-server.ts';
+export * from './tracing.ts';
 export * from './generation-search.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
