@@ -129,7 +129,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.retries, (job: Job) => processRetries(ctx, job), { ...common, concurrency: 1 }),
+    new Worker(QUEUE.retries, (job: Job) => timedJob(metrics, QUEUE.retries, () => processRetries(ctx, job)), { ...common, concurrency: 1 }),
   ];
   const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
