@@ -155,8 +155,8 @@ describe('admin retries after an outage', () => {
       expect((await stack.request(method, path, payload)).status, `${method} ${path} with a tenant key`).toBe(401);
       expect((await stack.request(method, path, payload, { authorization: '' })).status, `${method} ${path} without a token`).toBe(401);
     }
-    expect((await admin(stack, 'GET', '/v1/images/generations')).status).toBe(401);
-    expect((await admin(stack, 'GET', `/v1/images/generations/${id}`)).status).toBe(401);
+    expect((await admin(stack, 'GET', '/v1/images/generations')).status).toBe(403);
+    expect((await admin(stack, 'GET', `/v1/images/generations/${id}`)).status).toBe(403);
     // A queued job is not retried.
     expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).status).toBe(409);
   });

@@ -239,7 +239,7 @@ describe('webhook delivery', () => {
     expect(new Set(stack.receiver.deliveries.map((d) => d.id))).toEqual(new Set([`msg_${id}_succeeded`]));
 
     stack.receiver.respondWith(200);
-    const redeliver = await fetch(`${stack.apiUrl}/admin/generations/${id}/webhook/redeliver`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    const redeliver = await fetch(`${stack.apiUrl}/admin/v1/generations/${id}/webhook/redeliver`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     expect(redeliver.status).toBe(200);
     await expect.poll(async () => (await stack.request<Log>('GET', path)).body.webhook?.status, { timeout: 10_000 }).toBe('delivered');
     expect(stack.receiver.deliveries.at(-1)!.id).toBe(`msg_${id}_succeeded`);

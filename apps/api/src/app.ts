@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -15,15 +15,18 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
+import { hideLoginToken } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
-import { adminTokenHook } from './admin-hook.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminQueueRoutes } from './routes/admin-queues.ts';
 import { adminGenerationRoutes } from './routes/admin-generations.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { generationListRoutes } from './routes/generation-list.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -66,9 +69,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       everyMs: config.limits.redisMemoryCheckMs,
       log: deps.logger,
     }),
+    rateLimiter: new RateLimiter(redis, keys),
   };
 
-  const logger: FastifyBaseLogger = deps.logger;
+  // Fastify's own request fields, with a dashboard login's ?token= hidden from the request logs.
+  const logger: FastifyBaseLogger = deps.logger.child({}, {
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+    },
+  });
   const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
@@ -92,11 +101,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   healthRoutes(app, ctx);
   adminRoutes(app, ctx);
-  // Swapped for h-control's requireAdmin (named tokens) at merge.
-  if (config.http.adminToken) adminGenerationRoutes(app, ctx, adminTokenHook(config.http.adminToken));
+  adminTenantRoutes(app, ctx);
+  adminQueueRoutes(app, ctx);
+  adminGenerationRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx.tenants));
+    v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
     generationListRoutes(v1, ctx);
     done();

@@ -25,6 +25,7 @@ import {
 } from '@darkroom/shared';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
+import { DrainWatch } from './drain-watch.ts';
 import { Fleet } from './fleet.ts';
 import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
 import { failRecord, handOverSavedAnswer } from './outcome.ts';
@@ -177,6 +178,14 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   }, TRIM_EVERY_MS);
   trimmer.unref();
 
+  // Before the loops start: a worker started during a drain takes no job.
+  const drainWatch = new DrainWatch({ state: fleet.state, workers, log: logger });
+  await drainWatch.check();
+  const drainTicker = setInterval(() => {
+    drainWatch.check().catch((err: unknown) => logger.warn({ err }, 'drain check failed'));
+  }, tickMs);
+  drainTicker.unref();
+
   for (const worker of workers) {
     worker.run().catch((err: unknown) => logger.error({ err, queue: worker.name }, 'worker stopped'));
   }
@@ -185,6 +194,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
     clearInterval(trimmer);
+    clearInterval(drainTicker);
     limits.stop();
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());

@@ -64,6 +64,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads named admin tokens, with ADMIN_TOKEN as the one named "admin"', () => {
+    const config = loadConfig({ ADMIN_TOKEN: 'legacy-token-0123456789', ADMIN_TOKENS: 'ops:ops-token-0123456789, ci:ci-token-0123456789' });
+    expect(config.http.adminTokens).toEqual([
+      { name: 'admin', token: 'legacy-token-0123456789' },
+      { name: 'ops', token: 'ops-token-0123456789' },
+      { name: 'ci', token: 'ci-token-0123456789' },
+    ]);
+    expect(loadConfig({}).http.adminTokens).toEqual([]);
+  });
+
+  it('refuses a short, unnamed or twice-named admin token without echoing it', () => {
+    for (const [value, message] of [
+      ['ops:short-hunter2', /ADMIN_TOKENS: the token named "ops" must be at least 16 characters/],
+      ['hunter2-no-name-0123456789', /ADMIN_TOKENS: each entry must be name:token/],
+      ['ops:hunter2-0123456789abc,ops:hunter2-0123456789xyz', /ADMIN_TOKENS: the name "ops" is used twice/],
+    ] as const) {
+      expect(() => loadConfig({ ADMIN_TOKENS: value })).toThrow(message);
+      expect(() => loadConfig({ ADMIN_TOKENS: value })).not.toThrow(/hunter2/);
+    }
+    expect(() => loadConfig({ ADMIN_TOKEN: 'legacy-token-0123456789', ADMIN_TOKENS: 'admin:other-token-0123456789' })).toThrow(/ADMIN_TOKENS: the name "admin" is ADMIN_TOKEN's/);
+  });
+
   it('refuses a malformed retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1,,2' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
   });

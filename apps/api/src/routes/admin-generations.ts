@@ -2,9 +2,10 @@
  * Admin search and retry (issue 8): GET /admin/v1/generations, POST /admin/v1/generations/:id/retry,
  * and the bulk retries: POST /admin/v1/retries (dry run: counted here, at once; otherwise a retry
  * object run by the worker's `retries` queue, answered 202), GET /admin/v1/retries[/:id] and
- * POST /admin/v1/retries/:id/abort. Every route is behind `requireAdmin` (admin-hook.ts).
+ * POST /admin/v1/retries/:id/abort. Every route is behind requireAdmin (admin-auth.ts), and every
+ * retry and abort is audited under the admin token's name.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   RetryStore,
@@ -21,7 +22,8 @@ import {
   type RetryCounts,
   type RetryRequest,
 } from '@darkroom/shared';
-import { adminName, type AdminHook } from '../admin-hook.ts';
+import { audit } from '../admin-audit.ts';
+import { requireAdmin as adminHook } from '../admin-auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { listBody, parseSearchQuery } from '../search-query.ts';
@@ -44,7 +46,14 @@ async function dryRun(ctx: ApiContext, request: RetryRequest): Promise<RetryCoun
   return counts;
 }
 
-export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext, requireAdmin: AdminHook): void {
+/** The admin token name for the audit (set by requireAdmin). */
+function adminName(request: FastifyRequest): string {
+  return request.admin?.name ?? 'unknown';
+}
+
+export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  if (ctx.config.http.adminTokens.length === 0) return;
+  const requireAdmin = adminHook(ctx);
   const retries = new RetryStore(ctx.redis, ctx.keys);
   const retryDeps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links };
   const adminExtra = (r: { tenant: string; failed_stage?: string | undefined; paid_generations: number; retries?: number | undefined }) => ({
@@ -65,7 +74,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext, req
     if (!body.success) throw validationError(body.error.issues);
     if (!ID.test(id) || !(await ctx.generations.get(id))) throw new ApiError('not_found', `no generation ${id}`);
     const outcome = await retryGeneration(retryDeps, id, { resendWebhook: body.data.resend_webhook, by: adminName(request) });
-    request.log.warn({ id, admin: adminName(request), outcome }, 'generation retry requested by an admin');
+    await audit(ctx, request, 'generation.retry', { id, resend_webhook: body.data.resend_webhook, outcome });
     if ('skipped' in outcome) throw new ApiError('conflict', `${id} was not retried: ${outcome.skipped}`);
     const record = await ctx.generations.get(id);
     return { retried: outcome.retried, generation: record ? { ...toJobView(record, undefined), ...adminExtra(record) } : null };
@@ -78,7 +87,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext, req
     if (body.dry_run) return { object: 'retry.dry_run', ...(await dryRun(ctx, body)) };
     const id = await retries.create(adminName(request), { ids: body.ids, filter: body.filter, resend_webhook: body.resend_webhook });
     await enqueueRetries(ctx.queues, id);
-    request.log.warn({ retry: id, admin: adminName(request), filter: body.filter, ids: body.ids?.length }, 'bulk retry started by an admin');
+    await audit(ctx, request, 'retries.start', { retry: id, filter: body.filter ?? null, ids: body.ids?.length ?? null, resend_webhook: body.resend_webhook });
     const created = await retries.get(id);
     void reply.status(202).header('location', `/admin/v1/retries/${id}`);
     return created ? toRetryView(created) : { id };
@@ -103,7 +112,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext, req
   app.post<{ Params: { id: string } }>('/admin/v1/retries/:id/abort', { onRequest: requireAdmin }, async (request) => {
     const found = await ownRetry(request.params.id);
     if (!(await retries.finish(found.id, 'aborted'))) throw new ApiError('conflict', `retry ${found.id} has already ended (${found.status})`);
-    request.log.warn({ retry: found.id, admin: adminName(request) }, 'bulk retry aborted by an admin');
+    await audit(ctx, request, 'retries.abort', { retry: found.id });
     return toRetryView(await ownRetry(found.id));
   });
 }
