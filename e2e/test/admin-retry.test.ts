@@ -215,6 +215,11 @@ describe('admin retries after an outage', () => {
     expect(aborted.body).toMatchObject({ id: retryId, status: 'aborted' });
     expect((await admin(stack, 'POST', `/admin/v1/retries/${retryId}/abort`)).status).toBe(409);
     expect((await admin(stack, 'GET', `/admin/v1/retries/${retryId}`)).body).toMatchObject({ status: 'aborted' });
+    const audit = (await admin(stack, 'GET', '/admin/v1/audit')).body.entries as { admin: string; action: string; retry?: string }[];
+    expect(audit.filter((e) => e.retry === retryId).map((e) => [e.admin, e.action])).toEqual([
+      ['admin', 'retries.abort'],
+      ['admin', 'retries.start'],
+    ]);
     expect((await admin(stack, 'POST', '/admin/v1/retries', { ids: [id], filter: {} })).status).toBe(400);
   });
 });
