@@ -25,8 +25,10 @@ import { MemoryGuard } from './memory-guard.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminQueueRoutes } from './routes/admin-queues.ts';
+import { adminGenerationRoutes } from './routes/admin-generations.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { batchResultsRoutes } from './routes/batch-results.ts';
+import { generationListRoutes } from './routes/generation-list.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
@@ -102,11 +104,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   adminRoutes(app, ctx);
   adminTenantRoutes(app, ctx);
   adminQueueRoutes(app, ctx);
+  adminGenerationRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
     batchResultsRoutes(v1, ctx);
+    generationListRoutes(v1, ctx);
     done();
   });
   return app;

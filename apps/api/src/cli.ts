@@ -9,8 +9,10 @@
  *   fleet status | fleet resume             read, or lift, a pause and a drain of the fleet
  *   fleet pause --reason TEXT               pause generation by hand; only `fleet resume` (or the admin route) lifts it
  *   fleet drain [--reason TEXT]             every worker stops taking jobs and finishes those it runs
+ *   retry …                                 bulk retry over HTTP with an admin token (cli-retry.ts)
  */
 import { parseArgs } from 'node:util';
+import { retryCommand } from './cli-retry.ts';
 import type { Redis } from 'ioredis';
 import {
   AmbiguousKeyError,
@@ -38,7 +40,8 @@ const USAGE = `usage:
   darkroom fleet status
   darkroom fleet pause --reason TEXT
   darkroom fleet drain [--reason TEXT]
-  darkroom fleet resume`;
+  darkroom fleet resume
+  darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]`;
 
 const OPTIONS = {
   tenant: { type: 'string' },
@@ -56,6 +59,7 @@ function fail(message: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'retry') return retryCommand(argv.slice(1), process.env, { out: (t) => console.log(t), err: (t) => console.error(t) });
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   const [group, action] = positionals;
   const config = loadConfig(process.env);

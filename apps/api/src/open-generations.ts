@@ -39,7 +39,7 @@ type RepairCounts = Record<Repair, number>;
 
 /** A record no worker has taken: queued for its first round, with no attempt made. */
 function neverTaken(record: GenerationRecord): boolean {
-  return record.status === 'queued' && record.regenerations === 0 && record.attempts === 0;
+  return record.status === 'queued' && record.regenerations === 0 && record.attempts === 0 && (record.retries ?? 0) === 0;
 }
 
 async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<Repair | undefined> {
@@ -49,8 +49,9 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
     return 'dropped';
   }
   const round = record.regenerations;
+  const retry = record.retries ?? 0;
   const storing = record.status === 'storing';
-  const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round)) : await ctx.queues.generate.getJob(generateJobId(id, round));
+  const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round, retry)) : await ctx.queues.generate.getJob(generateJobId(id, round, retry));
   if (job) return undefined;
   // A batch item waits for the fair dispatcher with no job (its tenant's pending list or the
   // dispatcher's in-flight hash hold it): it was accepted, and the dispatcher adds its job.
@@ -59,13 +60,13 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
     // Leaves the open index in the same step; false if the record finished meanwhile.
     const failed = await ctx.generations.update(
       id,
-      { status: 'failed', error: NOT_ENQUEUED, completed_at: Date.now() },
+      { status: 'failed', error: NOT_ENQUEUED, completed_at: Date.now(), failed_stage: 'admit' },
       ctx.config.retention.failedSeconds,
     );
     return failed ? 'not_enqueued' : undefined;
   }
-  if (storing) await enqueueStore(ctx.queues, { id, tenant: record.tenant }, round);
-  else await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, round);
+  if (storing) await enqueueStore(ctx.queues, { id, tenant: record.tenant }, round, retry);
+  else await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, round, retry);
   return 'requeued';
 }
 

@@ -145,16 +145,16 @@ export class Dispatcher {
     const ids = await redis.zrange(keys.batchesToFinalize, 0, FINALIZE_PER_TICK - 1);
     if (ids.length === 0) return;
     const pipe = redis.pipeline();
-    for (const id of ids) pipe.hget(keys.batch(id), 'tenant');
+    for (const id of ids) pipe.hmget(keys.batch(id), 'tenant', 'reopened');
     const replies = (await pipe.exec()) ?? [];
     const jobs = [];
     for (const [i, id] of ids.entries()) {
-      const tenant = replies[i]?.[1];
+      const [tenant, reopened] = (replies[i]?.[1] ?? []) as [string | null, string | null];
       if (typeof tenant !== 'string') {
         await redis.zrem(keys.batchesToFinalize, id);
         continue;
       }
-      jobs.push({ name: QUEUE.finalize, data: { v: 1 as const, id, tenant }, opts: { jobId: finalizeJobId(id) } });
+      jobs.push({ name: QUEUE.finalize, data: { v: 1 as const, id, tenant }, opts: { jobId: finalizeJobId(id, Number(reopened ?? 0)) } });
     }
     if (jobs.length > 0) await queues.finalize.addBulk(jobs);
   }

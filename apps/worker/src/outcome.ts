@@ -26,24 +26,13 @@ import {
   enqueueNotify,
   enqueueStore,
   storeRetryDelay,
-  toJobView,
+  generationEvent,
+  webhookId,
   type ErrorDetail,
   type GenerationRecord,
   type Logger,
-  type WebhookEvent,
 } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
-
-/** One id per (subject, event): a repeat of the same event is the same message, never a second one. */
-export function webhookId(id: string, event: WebhookEvent): string {
-  return `msg_${id}_${event.slice(event.lastIndexOf('.') + 1)}`;
-}
-
-const GENERATION_EVENT = {
-  succeeded: 'image.generation.succeeded',
-  failed: 'image.generation.failed',
-  canceled: 'image.generation.canceled',
-} as const satisfies Record<string, WebhookEvent>;
 
 /**
  * The record a stage should work on, or undefined when there is nothing left to do: a record that
@@ -66,26 +55,21 @@ export async function openRecord(ctx: WorkerContext, id: string, log: Logger): P
 /** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */
 export async function announce(ctx: WorkerContext, record: GenerationRecord): Promise<void> {
   if (!record.webhook_url || !TERMINAL.has(record.status)) return;
-  const event = GENERATION_EVENT[record.status as keyof typeof GENERATION_EVENT];
-  const id = webhookId(record.id, event);
   const imageUrl = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
-  const body = JSON.stringify({
-    type: event,
-    timestamp: new Date(record.completed_at ?? Date.now()).toISOString(),
-    data: toJobView(record, imageUrl),
-  });
+  const { event, body } = generationEvent(record, imageUrl);
+  const id = webhookId(record.id, event, record.retries ?? 0);
   if (!record.webhook) {
     await ctx.generations.update(record.id, { webhook: { event, webhook_id: id, status: 'pending', attempts: 0 } });
   }
   await enqueueNotify(ctx.queues, { id: record.id, tenant: record.tenant, event, webhook_id: id, url: record.webhook_url, body });
 }
 
-/** Marks the generation failed for good and announces it. */
-export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>): Promise<void> {
+/** Marks the generation failed for good in `stage` (a queue name) and announces it. */
+export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>, stage: string): Promise<void> {
   const now = Date.now();
   const updated = await ctx.generations.update(
     id,
-    { status: 'failed', error: detail, completed_at: now, next_attempt_at: null },
+    { status: 'failed', error: detail, completed_at: now, next_attempt_at: null, failed_stage: stage },
     ctx.config.retention.failedSeconds,
   );
   if (!updated) return;
@@ -102,13 +86,13 @@ export async function handOverSavedAnswer(ctx: WorkerContext, queueName: string,
   const record = await ctx.generations.get(id);
   if (!record?.zai || TERMINAL.has(record.status)) return false;
   log.warn({ id }, 'the paid answer is saved: handing over to store instead of failing the generation');
-  await enqueueStore(ctx.queues, { id, tenant: record.tenant }, record.regenerations);
+  await enqueueStore(ctx.queues, { id, tenant: record.tenant }, record.regenerations, record.retries ?? 0);
   return true;
 }
 
-async function failJob(ctx: WorkerContext, log: Logger, id: string, err: unknown, detail: ErrorDetail & Record<string, unknown>, attempt: number): Promise<never> {
+async function failJob(ctx: WorkerContext, job: Job, log: Logger, id: string, err: unknown, detail: ErrorDetail & Record<string, unknown>, attempt: number): Promise<never> {
   log.warn({ err, code: detail.code, attemptsMade: attempt }, 'generation failed');
-  await failRecord(ctx, id, detail);
+  await failRecord(ctx, id, detail, job.queueName);
   throw new UnrecoverableError(`${detail.code}: ${detail.message}`);
 }
 
@@ -155,9 +139,9 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
   // A job from an older deploy carries its own attempts, which BullMQ enforces: never go past them.
   const attempts = Math.min(ctx.config.zai.maxAttempts, job.opts.attempts ?? 1);
   const lastAttempt = job.attemptsMade + 1 >= attempts;
-  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
+  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, job, log, id, err, detail, job.attemptsMade + 1);
   if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
-  if (lastAttempt) return failJob(ctx, log, id, err, detail, job.attemptsMade + 1);
+  if (lastAttempt) return failJob(ctx, job, log, id, err, detail, job.attemptsMade + 1);
   log.info({ code: detail.code, attemptsMade: job.attemptsMade + 1 }, 'transient failure: will retry');
   await ctx.generations.update(id, { status: 'queued', last_error: detail });
   throw err instanceof Error ? err : new Error(String(err));
@@ -192,17 +176,17 @@ export async function settleCopy(
   const log = ctx.log.child({ jobId: job.id, id, queue: job.queueName });
   const attempt = Math.max(job.attemptsStarted, 1);
   const base = detailOf(err);
-  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, log, id, err, base, attempt);
+  if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, job, log, id, err, base, attempt);
   const repeats = err instanceof ImageContentError ? repeatsOf(base.code, copy.lastError) : undefined;
   const detail = repeats === undefined ? base : { ...base, repeats };
   if (repeats !== undefined && repeats >= IMAGE_CONTENT_ATTEMPTS) {
     log.error({ err, code: detail.code, repeats }, 'the image itself failed the copy again and again: failing a paid job');
-    return failJob(ctx, log, id, err, detail, attempt);
+    return failJob(ctx, job, log, id, err, detail, attempt);
   }
   const next = Date.now() + storeRetryDelay(ctx.config.store, attempt);
   if (next > copy.until) {
     log.error({ err, code: detail.code, attempt, until: new Date(copy.until).toISOString() }, 'image copy failed until its URL expired: failing a paid job');
-    return failJob(ctx, log, id, err, detail, attempt);
+    return failJob(ctx, job, log, id, err, detail, attempt);
   }
   log.warn({ code: detail.code, attempt, next_attempt_at: new Date(next).toISOString() }, 'image copy failed: will retry from the saved URL');
   await ctx.generations.update(id, { status: 'storing', next_attempt_at: next, last_error: detail });

@@ -1,5 +1,5 @@
 /**
- * Builds the BullMQ workers (generate, store, notify, finalize) and the fair dispatcher around one
+ * Builds the BullMQ workers (generate, store, notify, finalize, retries) and the fair dispatcher around one
  * WorkerContext.
  * Nothing here reads the environment or connects at import; main.ts owns the process.
  */
@@ -29,11 +29,13 @@ import type { WorkerContext } from './context.ts';
 import { DrainWatch } from './drain-watch.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { Fleet } from './fleet.ts';
+import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
 import { failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
 import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
+import { processRetries } from './processors/retries.ts';
 import { processStore } from './processors/store.ts';
 import { createWebhookDispatcher } from './webhook-sender.ts';
 import { measuredZai, noMetrics, timedJob, type WorkerMetrics } from './worker-metrics.ts';
@@ -138,6 +140,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
+    new Worker(QUEUE.retries, (job: Job) => timedJob(metrics, QUEUE.retries, () => processRetries(ctx, job)), { ...common, concurrency: 1 }),
   ];
   const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
@@ -153,8 +156,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         );
       }
       const id = (job.data as { id?: unknown }).id;
-      // Only generation stages settle a record; a finalize job is retried until it succeeds.
-      if (worker.name === QUEUE.notify || worker.name === QUEUE.finalize || typeof id !== 'string') return;
+      // Only generation stages settle a record (finalize retries until it succeeds; a bulk retry marks itself aborted).
+      if (worker.name === QUEUE.notify || worker.name === QUEUE.finalize || worker.name === QUEUE.retries || typeof id !== 'string') return;
       const detail = stalledTooOften
         ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
         : { code: 'job_failed', message: err.message };
@@ -167,7 +170,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           const log = logger.child({ jobId: job.id, id, queue: worker.name });
           if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
           // A gone or finished record is left as it is: failRecord's update refuses both.
-          await failRecord(ctx, id, detail);
+          await failRecord(ctx, id, detail, worker.name);
         })
         .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'))
         .finally(() => settlingFailed.delete(settling));
@@ -180,6 +183,11 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     fleet.tick(deps.zai).catch((err: unknown) => logger.warn({ err }, 'fleet upkeep failed'));
   }, tickMs);
   ticker.unref();
+  const trim = indexTrimmer({ redis, keys, minRetentionMs: Math.min(config.retention.succeededSeconds, config.retention.failedSeconds) * 1000, log: logger });
+  const trimmer = setInterval(() => {
+    trim().catch((err: unknown) => logger.warn({ err }, 'index trim failed'));
+  }, TRIM_EVERY_MS);
+  trimmer.unref();
 
   // Before the loops start: a worker started during a drain takes no job.
   const drainWatch = new DrainWatch({ state: fleet.state, workers, log: logger });
@@ -198,6 +206,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
+    clearInterval(trimmer);
     clearInterval(drainTicker);
     limits.stop();
     // Not awaited yet: a tick stuck on an unreachable Redis must not hold up the workers' drain.

@@ -58,6 +58,8 @@ const batchSchema = z.object({
   succeeded: count,
   failed: count,
   canceled: count,
+  /** How many times an admin retry reopened the batch after it ended: each end is its own event. */
+  reopened: count,
   /** The results file in S3, once written. */
   results_bucket: z.string().optional(),
   results_key: z.string().optional(),

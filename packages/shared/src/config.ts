@@ -304,6 +304,15 @@ function shape(env: z.output<typeof envSchema>) {
 
 export type Config = ReturnType<typeof shape>;
 
+/**
+ * The environment of `darkroom retry`, an HTTP client of the API run from an operator's shell:
+ * where the API is and the admin token to send. Apart from the services' settings above.
+ */
+export const adminCliEnvSchema = z.object({
+  DARKROOM_API_URL: z.url().default('http://127.0.0.1:3000'),
+  DARKROOM_ADMIN_TOKEN: z.string().trim().min(1, 'is required: the admin token to send'),
+});
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
   readonly problems: string[];

@@ -38,6 +38,21 @@ export interface StoredImage {
   height: number;
 }
 
+/** One earlier life of a retried generation, as it ended. */
+export interface RetryRound {
+  status: Status;
+  error: ErrorDetail | null;
+  failed_stage: string | null;
+  started_at: number | null;
+  completed_at: number | null;
+  /** Attempts and paid Z.AI answers of that round alone. */
+  attempts: number;
+  paid_generations: number;
+  retried_at: number;
+  /** The admin token name that asked for the retry. */
+  retried_by: string;
+}
+
 export interface WebhookState {
   event: string;
   webhook_id: string;
@@ -91,6 +106,15 @@ const recordSchema = z.object({
   cancel_after: num.optional(),
   /** '1' once the record has left `queued` for the first time (counted as running in its batch). */
   started: z.literal('1').optional(),
+  /** Where a failed generation failed: the stage (generate, store) or `admit`. */
+  failed_stage: z.string().optional(),
+  /** Admin retries so far (absent: none); each one is a new round with its own job and webhook ids. */
+  retries: num.optional(),
+  /** When the current round was started by a retry (the store stage's retry window restarts then). */
+  retried_at: num.optional(),
+  history: json(z.array(z.custom<RetryRound>((v) => typeof v === 'object' && v !== null))).optional(),
+  /** Webhook re-sends asked for on a succeeded generation. */
+  webhook_resends: num.optional(),
 });
 export type GenerationRecord = z.output<typeof recordSchema>;
 
@@ -189,6 +213,56 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 for i = 2, 6 do redis.call('ZADD', KEYS[i], ARGV[3], ARGV[2]) end
 if KEYS[7] then redis.call('SET', KEYS[7], ARGV[4], 'EX', tonumber(ARGV[5])) end
 return {'created'}`;
+
+// Reopens a failed record for an admin retry, the only way out of a final status. KEYS[1] the
+// record, KEYS[2..8] the `k` of move() from `failed` to ARGV[1] (`queued` or `storing`). ARGV: the
+// new status, the `retries` count the caller read (optimistic: 'reread' if it moved), now, nset,
+// ndel, then field/value items and field names. The record leaves the retention clock (PERSIST),
+// re-enters the open index and the new status's indexes; in a batch the item stops counting as
+// failed and counts as queued (`started` cleared) or running again, and a batch that was
+// finalizing or completed goes back to in_progress with `reopened` counted (the finalize job and
+// the batch.completed event of the next end need ids of their own: see batch-contract notes).
+const REOPEN = `
+local k = { unpack(KEYS, 2) }
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+local f = redis.call('HMGET', KEYS[1], 'status', 'retries', 'id', 'created_at', 'started')
+if f[1] ~= 'failed' then return 'not_failed' end
+if (f[2] or '0') ~= ARGV[2] then return 'reread' end
+local batch = k[6] and redis.call('EXISTS', k[6]) == 1
+if batch then
+  local bs = redis.call('HGET', k[6], 'status')
+  if bs ~= 'in_progress' and bs ~= 'finalizing' and bs ~= 'completed' then return 'batch_closed' end
+end
+local nset, ndel = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 6, 5 + nset))
+for i = 6 + nset, 5 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('PERSIST', KEYS[1])
+local id, created = f[3], f[4]
+redis.call('ZREM', k[2], id)
+redis.call('ZREM', k[3], id)
+redis.call('ZADD', k[4], created, id)
+redis.call('ZADD', k[5], created, id)
+redis.call('ZADD', k[1], created, id)
+if batch then
+  redis.call('HINCRBY', k[6], 'failed', -1)
+  if ARGV[1] == 'queued' then
+    redis.call('HDEL', KEYS[1], 'started')
+  else
+    redis.call('HSET', KEYS[1], 'started', '1')
+    redis.call('HINCRBY', k[6], 'running', 1)
+  end
+  local bs = redis.call('HGET', k[6], 'status')
+  if bs == 'finalizing' or bs == 'completed' then
+    redis.call('HSET', k[6], 'status', 'in_progress', 'updated_at', ARGV[3])
+    redis.call('HDEL', k[6], 'finalizing_at', 'completed_at')
+    redis.call('HINCRBY', k[6], 'reopened', 1)
+    redis.call('ZREM', k[7], redis.call('HGET', k[6], 'id'))
+  end
+end
+return 'reopened'`;
+
+/** What became of a reopen: `reopened`, or why not. */
+export type Reopen = 'reopened' | 'gone' | 'not_failed' | 'batch_closed';
 
 export type Admission = { created: true } | { created: false; full: number } | { created: false; claimed: string };
 
@@ -352,6 +426,20 @@ export class GenerationStore {
       const done = (await this.#redis.eval(SAVE_ANSWER, keys.length, ...keys, answer, String(Date.now()), status)) as AnswerSave | 'reread';
       if (done !== 'reread') return done;
     }
+  }
+
+  /**
+   * Reopens a failed record (admin retry) as `to`, with `fields` set and `clear` removed; refuses
+   * anything but `failed` (a concurrent retry reopened it first: `not_failed`).
+   */
+  async reopen(id: string, to: 'queued' | 'storing', fields: Writable, readRetries: number): Promise<Reopen | 'reread'> {
+    const gen = this.#keys.generation(id);
+    const [tenant, batchId] = (await this.#redis.hmget(gen, 'tenant', 'batch_id')) as [string | null, string | null];
+    if (tenant === null) return 'gone';
+    const keys = [gen, ...this.#moveKeys(tenant, batchId, 'failed', to)];
+    const { set, del } = encode({ ...fields, updated_at: Date.now() });
+    const args = [to, String(readRetries), String(Date.now()), String(set.length), String(del.length), ...set, ...del];
+    return (await this.#redis.eval(REOPEN, keys.length, ...keys, ...args)) as Reopen | 'reread';
   }
 
   async increment(id: string, field: 'attempts'): Promise<number> {

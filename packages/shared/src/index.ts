@@ -20,3 +20,6 @@ export * from './batch-record.ts';
 export * from './metrics-server.ts';
 export * from './tracing.ts';
 export * from './batch-results.ts';
+export * from './generation-search.ts';
+export * from './generation-retry.ts';
+export * from './retry-record.ts';

@@ -3,6 +3,7 @@
  * webhook. Built in one place so the two can never drift.
  */
 import type { GenerationRecord } from './generation-record.ts';
+import type { WebhookEvent } from './queues.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -27,7 +28,34 @@ export function toJobView(record: GenerationRecord, imageUrl: string | undefined
     created: record.zai?.created ?? null,
     content_filter: record.zai?.content_filter ?? null,
     error: record.error ?? null,
+    ...(record.retries ? { retries: record.retries, history: record.history ?? [] } : {}),
     ...(record.batch_id ? { batch_id: record.batch_id } : {}),
   };
 }
 export type JobView = ReturnType<typeof toJobView>;
+
+const GENERATION_EVENT = {
+  succeeded: 'image.generation.succeeded',
+  failed: 'image.generation.failed',
+  canceled: 'image.generation.canceled',
+} as const satisfies Record<string, WebhookEvent>;
+
+/**
+ * One id per (subject, event, round): a repeat of the same event is the same message, never a
+ * second one; an admin retry's round (`retry` > 0) or a re-send (`resend` > 0) is a new message.
+ */
+export function webhookId(id: string, event: WebhookEvent, retry = 0, resend = 0): string {
+  const base = `msg_${id}_${event.slice(event.lastIndexOf('.') + 1)}`;
+  return `${base}${retry > 0 ? `_t${retry}` : ''}${resend > 0 ? `_s${resend}` : ''}`;
+}
+
+/** The terminal event of a finished generation and its exact body. */
+export function generationEvent(record: GenerationRecord, imageUrl: string | undefined): { event: WebhookEvent; body: string } {
+  const event = GENERATION_EVENT[record.status as keyof typeof GENERATION_EVENT];
+  const body = JSON.stringify({
+    type: event,
+    timestamp: new Date(record.completed_at ?? Date.now()).toISOString(),
+    data: toJobView(record, imageUrl),
+  });
+  return { event, body };
+}

@@ -27,6 +27,8 @@ export function redisKeys(prefix: string) {
     tenantStatus: (tenant: string, status: string) => `${prefix}:tenant:${tenant}:status:${status}`,
     generations: `${prefix}:gens`,
     statusIndex: (status: string) => `${prefix}:status:${status}`,
+    /** Held by the one worker that trims the fleet-wide indexes this minute. */
+    indexTrimLock: `${prefix}:gens-trim-lock`,
     /** Per-tenant limits (hash: max_waiting, daily_images) and the day's accepted images. */
     tenantLimits: (tenant: string) => `${prefix}:tenant:${tenant}:limits`,
     tenantDailyImages: (tenant: string, day: string) => `${prefix}:tenant:${tenant}:images:${day}`,
@@ -41,6 +43,10 @@ export function redisKeys(prefix: string) {
     dispatchLock: `${prefix}:dispatch:lock`,
     /** Batches whose every item has ended and that still need their results file and event (zset by time). */
     batchesToFinalize: `${prefix}:batch-finalize`,
+    /** Admin bulk retries: one hash each, the ids it snapshotted (list), and all of them by creation (zset). */
+    retry: (id: string) => `${prefix}:retry:${id}`,
+    retryIds: (id: string) => `${prefix}:retry:${id}:ids`,
+    retries: `${prefix}:retries`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:idem:${tenant}:${keyHash}`,
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,

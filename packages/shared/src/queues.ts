@@ -8,13 +8,14 @@
  * notify    → delivers one signed webhook event on its own retry schedule
  * finalize  → once every item of a batch has ended: its results file into S3, its final status,
  *             and its batch.completed event
+ * retries   → runs one admin bulk retry (retry-record.ts): snapshots the matching ids, reopens each
  */
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from './config.ts';
 import { TransientError } from './errors.ts';
 
-export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify', finalize: 'finalize' } as const;
+export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify', finalize: 'finalize', retries: 'retries' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
 export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed', 'image.generation.canceled', 'batch.completed'] as const;
@@ -42,6 +43,8 @@ export const notifyPayload = z.object({
 });
 /** A batch whose every item has ended (`id` is the batch id). */
 export const finalizePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
+export const retriesPayload = z.object({ v: z.literal(1), retry_id: z.string().min(1) });
+export type RetriesPayload = z.infer<typeof retriesPayload>;
 export type GeneratePayload = z.infer<typeof generatePayload>;
 export type StorePayload = z.infer<typeof storePayload>;
 export type NotifyPayload = z.infer<typeof notifyPayload>;
@@ -68,6 +71,8 @@ export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
     notify: { attempts: schedule.length, backoff: { type: WEBHOOK_BACKOFF }, delay: schedule[0] ?? 0 },
     // Retried (S3 away) on the store stage's capped backoff until it succeeds: a batch always ends.
     finalize: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: STORE_BACKOFF } },
+    // A bulk retry resumes from its saved position, so a crashed run is simply run again.
+    retries: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 } },
   };
 }
 
@@ -111,6 +116,7 @@ export interface Queues {
   store: Queue<StorePayload>;
   notify: Queue<NotifyPayload>;
   finalize: Queue<FinalizePayload>;
+  retries: Queue<RetriesPayload>;
   close(): Promise<void>;
 }
 
@@ -123,40 +129,50 @@ export function createQueues(connection: ConnectionOptions, config: Config, tele
   const store = make<StorePayload>(QUEUE.store);
   const notify = make<NotifyPayload>(QUEUE.notify);
   const finalize = make<FinalizePayload>(QUEUE.finalize);
+  const retries = make<RetriesPayload>(QUEUE.retries);
   return {
     generate,
     store,
     notify,
     finalize,
+    retries,
     close: async () => {
-      await Promise.all([generate.close(), store.close(), notify.close(), finalize.close()]);
+      await Promise.all([generate.close(), store.close(), notify.close(), finalize.close(), retries.close()]);
     },
   };
 }
 
-/** The generate job of a generation's paid round (0, then one per regeneration). */
-export function generateJobId(id: string, round: number): string {
-  return round === 0 ? id : `${id}-r${round}`;
+/**
+ * The generate job of a generation's paid round (0, then one per regeneration) in its `retry`-th
+ * life (0 until an admin retries it; each retry starts again at round 0 under a new id).
+ */
+export function generateJobId(id: string, round: number, retry = 0): string {
+  const base = retry === 0 ? id : `${id}-t${retry}`;
+  return round === 0 ? base : `${base}-r${round}`;
 }
-/** The store job of a generation's paid round. */
-export function storeJobId(id: string, round: number): string {
-  return `${id}-r${round}`;
+/** The store job of a generation's paid round in its `retry`-th life. */
+export function storeJobId(id: string, round: number, retry = 0): string {
+  return retry === 0 ? `${id}-r${round}` : `${id}-t${retry}-r${round}`;
 }
 
 /** The finalize job of a batch: one per batch, so the dispatcher may re-add it on every tick. */
-export function finalizeJobId(batchId: string): string {
-  return `finalize-${batchId}`;
+export function finalizeJobId(batchId: string, reopened = 0): string {
+  return reopened === 0 ? `finalize-${batchId}` : `finalize-${batchId}-${reopened}`;
 }
 
 /**
  * Enqueues stage work under a deterministic job id, so a repeat after a crash is a no-op rather
  * than a second job (BullMQ ignores an add whose id exists).
  */
-export async function enqueueGenerate(queues: Queues, p: Omit<GeneratePayload, 'v'>, round = 0): Promise<void> {
-  await queues.generate.add(QUEUE.generate, { v: 1, ...p }, { jobId: generateJobId(p.id, round) });
+export async function enqueueGenerate(queues: Queues, p: Omit<GeneratePayload, 'v'>, round = 0, retry = 0, priority?: number): Promise<void> {
+  await queues.generate.add(QUEUE.generate, { v: 1, ...p }, { jobId: generateJobId(p.id, round, retry), ...(priority ? { priority } : {}) });
 }
-export async function enqueueStore(queues: Queues, p: Omit<StorePayload, 'v'>, round = 0): Promise<void> {
-  await queues.store.add(QUEUE.store, { v: 1, ...p }, { jobId: storeJobId(p.id, round) });
+export async function enqueueStore(queues: Queues, p: Omit<StorePayload, 'v'>, round = 0, retry = 0): Promise<void> {
+  await queues.store.add(QUEUE.store, { v: 1, ...p }, { jobId: storeJobId(p.id, round, retry) });
+}
+/** Starts (or, a repeat, leaves alone) the background run of bulk retry `id`. */
+export async function enqueueRetries(queues: Queues, retryId: string): Promise<void> {
+  await queues.retries.add(QUEUE.retries, { v: 1, retry_id: retryId }, { jobId: retryId });
 }
 export async function enqueueNotify(queues: Queues, p: Omit<NotifyPayload, 'v'>): Promise<void> {
   await queues.notify.add(QUEUE.notify, { v: 1, ...p }, { jobId: p.webhook_id });

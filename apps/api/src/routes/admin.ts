@@ -81,11 +81,12 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
 /** Jobs BullMQ holds as active, per stage, fleet-wide. */
 async function activeJobs(ctx: ApiContext): Promise<Record<keyof typeof QUEUE, number>> {
-  const [generate, store, notify, finalize] = await Promise.all([
+  const [generate, store, notify, finalize, retries] = await Promise.all([
     ctx.queues.generate.getActiveCount(),
     ctx.queues.store.getActiveCount(),
     ctx.queues.notify.getActiveCount(),
     ctx.queues.finalize.getActiveCount(),
+    ctx.queues.retries.getActiveCount(),
   ]);
-  return { generate, store, notify, finalize };
+  return { generate, store, notify, finalize, retries };
 }

@@ -84,7 +84,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const existing = await ctx.generations.get(claim.id);
       if (!existing) return undefined;
       // Closes the gap where the first request died between creating the record and enqueueing.
-      if (existing.status === 'queued' && existing.regenerations === 0) await enqueueGenerate(ctx.queues, { id: claim.id, tenant });
+      if (existing.status === 'queued' && existing.regenerations === 0 && (existing.retries ?? 0) === 0) await enqueueGenerate(ctx.queues, { id: claim.id, tenant });
       void reply.header('idempotent-replayed', 'true');
       return existing;
     };

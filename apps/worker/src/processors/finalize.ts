@@ -7,13 +7,13 @@
  * Exactly once across crashes: every step is idempotent and the batch stays in
  * keys.batchesToFinalize until the last one, so the dispatcher re-adds this job after any crash.
  * A re-run after the batch ended rewrites nothing (its status and file stay as they were) and
- * re-queues the event under the same job id (msg_<batchId>_completed), which BullMQ ignores.
+ * re-queues the event under the same job id (msg_<batchId>_completed, `_t<n>` after the n-th
+ * reopening by an admin retry), which BullMQ ignores.
  */
 import type { Job } from 'bullmq';
-import { BATCH_FINAL, BatchStore, enqueueNotify, finalizePayload, toBatchView, type BatchRecord } from '@darkroom/shared';
+import { BATCH_FINAL, BatchStore, enqueueNotify, finalizePayload, toBatchView, webhookId, type BatchRecord } from '@darkroom/shared';
 import { endBatch, setBatchWebhook, type EndStatus } from '../batch-state.ts';
 import type { WorkerContext } from '../context.ts';
-import { webhookId } from '../outcome.ts';
 import { writeResultsFile, type WrittenResults } from '../results-file.ts';
 
 function endStatus(batch: BatchRecord, file: WrittenResults): EndStatus {
@@ -26,14 +26,15 @@ function endStatus(batch: BatchRecord, file: WrittenResults): EndStatus {
 async function announceBatch(ctx: WorkerContext, batch: BatchRecord): Promise<void> {
   if (!batch.webhook_url) return;
   const event = 'batch.completed';
-  const id = webhookId(batch.id, event);
+  // Each end of a batch an admin retry reopened is its own event.
+  const id = webhookId(batch.id, event, batch.reopened);
   const resultsUrl = batch.results_bucket && batch.results_key ? await ctx.links(batch.results_bucket, batch.results_key) : undefined;
   const body = JSON.stringify({
     type: event,
     timestamp: new Date(batch.completed_at ?? Date.now()).toISOString(),
     data: toBatchView(batch, { resultsUrl }),
   });
-  if (!batch.webhook) await setBatchWebhook(ctx.redis, ctx.keys, batch.id, { event, webhook_id: id, status: 'pending', attempts: 0 });
+  if (batch.webhook?.webhook_id !== id) await setBatchWebhook(ctx.redis, ctx.keys, batch.id, { event, webhook_id: id, status: 'pending', attempts: 0 });
   await enqueueNotify(ctx.queues, { id: batch.id, tenant: batch.tenant, event, webhook_id: id, url: batch.webhook_url, body });
 }
 

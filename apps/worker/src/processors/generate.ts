@@ -49,7 +49,7 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     const blocked = filterError(record.zai.content_filter, minLevel);
     if (blocked) return settle(ctx, job, id, blocked);
     log.info('Z.AI answer already saved: handing over to store without calling again');
-    await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
+    await enqueueStore(ctx.queues, { id, tenant }, record.regenerations, record.retries ?? 0);
     return;
   }
   if (record.calling_until !== undefined && record.calling_until > Date.now() && token) {
@@ -93,12 +93,12 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   if (saved !== 'saved') {
     log.warn({ saved }, 'paid answer not used: the record already has an answer or is finished');
     // A peer's saved answer still needs its copy; a repeat of this add is a no-op.
-    if (saved === 'other') await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
+    if (saved === 'other') await enqueueStore(ctx.queues, { id, tenant }, record.regenerations, record.retries ?? 0);
     return;
   }
   log.info({ ms: Date.now() - started, content_filter: answer.content_filter }, 'generated');
 
   const blocked = filterError(answer.content_filter, minLevel);
   if (blocked) return settle(ctx, job, id, blocked);
-  await enqueueStore(ctx.queues, { id, tenant }, record.regenerations);
+  await enqueueStore(ctx.queues, { id, tenant }, record.regenerations, record.retries ?? 0);
 }

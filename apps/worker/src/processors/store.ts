@@ -13,10 +13,13 @@ import { stage } from '../worker-metrics.ts';
 
 export const MAX_REGENERATIONS = 1;
 
-/** Until when (epoch ms) a failed copy of this answer is retried. */
-export function copyDeadline(zai: ZaiResult, retryMs: number): number {
+/**
+ * Until when (epoch ms) a failed copy of this answer is retried: STORE_RETRY_HOURS from the answer,
+ * or from the admin retry that started this round (`retriedAt`), within the URL's validity.
+ */
+export function copyDeadline(zai: ZaiResult, retryMs: number, retriedAt = 0): number {
   const created = zai.created > 0 ? zai.created * 1000 : zai.received_at;
-  return Math.min(created + ZAI_URL_TTL_HOURS * 3_600_000, zai.received_at + retryMs);
+  return Math.min(created + ZAI_URL_TTL_HOURS * 3_600_000, Math.max(zai.received_at, retriedAt) + retryMs);
 }
 
 export async function processStore(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
@@ -28,7 +31,7 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
   if (!record) return;
   if (!record.zai) {
     log.warn('no saved Z.AI answer; returning the job to generation');
-    await enqueueGenerate(ctx.queues, { id, tenant }, record.regenerations);
+    await enqueueGenerate(ctx.queues, { id, tenant }, record.regenerations, record.retries ?? 0);
     return;
   }
 
@@ -50,10 +53,10 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
       const round = record.regenerations + 1;
       log.warn({ round, code: err.code }, 'image URL expired before the copy: regenerating (a new paid call)');
       await ctx.generations.update(id, { status: 'queued', zai: null, regenerations: round, next_attempt_at: null, last_error: err.detail() });
-      await enqueueGenerate(ctx.queues, { id, tenant }, round);
+      await enqueueGenerate(ctx.queues, { id, tenant }, round, record.retries ?? 0);
       return;
     }
-    return settleCopy(ctx, job, token, id, err, { until: copyDeadline(record.zai, ctx.config.store.retryMs), lastError: record.last_error });
+    return settleCopy(ctx, job, token, id, err, { until: copyDeadline(record.zai, ctx.config.store.retryMs, record.retried_at), lastError: record.last_error });
   }
 
   const now = Date.now();

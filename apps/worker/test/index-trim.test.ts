@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenerationStore, connectRedis, createLogger, createRedis, newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
+import { indexTrimmer } from '../src/index-trim.ts';
+
+// The machine's Redis, under a key prefix of this test's own (removed afterwards).
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+describe('index retention', () => {
+  const prefix = `trim${randomBytes(4).toString('hex')}`;
+  const keys = redisKeys(prefix);
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = createRedis(REDIS_URL, 'client');
+    await connectRedis(redis);
+  });
+  afterAll(async () => {
+    for await (const found of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+      if ((found as string[]).length) await redis.unlink(...(found as string[]));
+    }
+    await redis.quit();
+  });
+
+  const record = (created_at: number): GenerationRecord => ({
+    id: newGenerationId(),
+    tenant: 'acme',
+    status: 'queued',
+    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
+    created_at,
+    updated_at: created_at,
+    attempts: 0,
+    paid_generations: 0,
+    regenerations: 0,
+  });
+
+  it('drops old entries whose record expired, never those of a live record however old', async () => {
+    const store = new GenerationStore(redis, keys);
+    const old = Date.now() - 10 * 86_400_000;
+    const expired = [record(old), record(old + 1)];
+    const aliveOld = record(old + 2);
+    const young = record(Date.now());
+    for (const r of [...expired, aliveOld, young]) await store.create(r);
+    for (const r of expired) await redis.del(keys.generation(r.id));
+    await redis.del(keys.generation(young.id)); // younger than the cutoff: not examined yet
+
+    const trim = indexTrimmer({ redis, keys, minRetentionMs: 86_400_000, log: createLogger({ level: 'silent', name: 'test' }) });
+    // Two indexes hold each entry (all generations, and `queued`).
+    expect(await trim()).toBe(4);
+    const all = await redis.zrange(keys.generations, 0, -1);
+    expect(all).toEqual([aliveOld.id, young.id]);
+    expect(await redis.zrange(keys.statusIndex('queued'), 0, -1)).toEqual([aliveOld.id, young.id]);
+    // One worker of the fleet a minute: a second run right away does nothing.
+    expect(await trim()).toBe(0);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * After an outage: find what failed, dry-run, retry, without paying Z.AI twice (issue 8).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+import { expectPaid } from './billing.ts';
+import { describe, expect, test } from './fixtures.ts';
+import { startS3FaultProxy } from './s3-fault-proxy.ts';
+import type { Stack } from './stack.ts';
+import { waitUntil } from './wait.ts';
+
+const ADMIN = 'admin-token-for-retry-tests';
+const CLI = fileURLToPath(new URL('../../apps/api/src/cli.ts', import.meta.url));
+const body = { model: 'cogview-4-250304', prompt: 'after an outage', size: '512x512' };
+
+function admin(stack: Stack, method: string, path: string, payload?: unknown) {
+  return stack.request(method, path, payload, { authorization: `Bearer ${ADMIN}` });
+}
+
+async function allFailed(stack: Stack, ids: string[]) {
+  for (const id of ids) expect(await stack.waitForStatus(id, ['succeeded', 'failed'], 60_000)).toMatchObject({ status: 'failed' });
+}
+
+/** Every page of an admin search. */
+async function adminSearch(stack: Stack, query: string): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await admin(stack, 'GET', `/admin/v1/generations?${query}&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status).toBe(200);
+    found.push(...(res.body.data as Record<string, unknown>[]));
+    cursor = res.body.next_cursor as string | null;
+  } while (cursor);
+  return found;
+}
+
+describe('admin retries after an outage', () => {
+  test('an S3 outage fails 30 in store and a Z.AI fault 10 in generate; the retry stores all 40 and pays exactly 10 more', async ({ launch, sim }) => {
+    const proxy = await startS3FaultProxy(inject('s3').endpoint);
+    const stack = await launch({
+      env: {
+        ADMIN_TOKEN: ADMIN,
+        S3_ENDPOINT: proxy.endpoint,
+        STORE_BACKOFF_MS: '20',
+        STORE_BACKOFF_MAX_MS: '100',
+        STORE_RETRY_HOURS: String(1_000 / 3_600_000),
+        ZAI_MAX_ATTEMPTS: '1',
+      },
+    });
+    try {
+      const hook = { ...body, webhook_url: stack.receiver.url };
+      proxy.set({ mode: 'down' });
+      const stored = await Promise.all(Array.from({ length: 30 }, async () => String((await stack.generate(hook)).body.id)));
+      await allFailed(stack, stored);
+      proxy.set({ mode: 'up' });
+      sim.failNext('server_error_500', 10);
+      const generated = await Promise.all(Array.from({ length: 10 }, async () => String((await stack.generate(hook)).body.id)));
+      await allFailed(stack, generated);
+      await expectPaid(sim, { jobs: 30 });
+      const paidBefore = sim.stats().paid;
+
+      const failedStore = await adminSearch(stack, 'status=failed&stage=store&paid=true');
+      expect(new Set(failedStore.map((g) => g.id))).toEqual(new Set(stored));
+      const failedGenerate = await adminSearch(stack, `status=failed&stage=generate&tenant=${stack.tenant}`);
+      expect(new Set(failedGenerate.map((g) => g.id))).toEqual(new Set(generated));
+
+      const dry = await admin(stack, 'POST', '/admin/v1/retries', { filter: { status: 'failed' }, dry_run: true });
+      expect(dry.status).toBe(200);
+      expect(dry.body).toMatchObject({ matched: 40, new_paid_calls: 10, actions: { store: 30, generate: 10, resend_webhook: 0 }, by_stage: { store: 30, generate: 10 } });
+      expect(sim.stats().paid).toBe(paidBefore);
+
+      const started = await admin(stack, 'POST', '/admin/v1/retries', { filter: { status: 'failed' } });
+      expect(started.status).toBe(202);
+      const retryId = String(started.body.id);
+      const done = await waitUntil(
+        async () => {
+          const res = await admin(stack, 'GET', `/admin/v1/retries/${retryId}`);
+          return res.body.status === 'completed' ? res.body : undefined;
+        },
+        'the bulk retry to complete',
+        60_000,
+      );
+      expect(done).toMatchObject({ who: 'admin', planned: { matched: 40, new_paid_calls: 10 }, progress: { matched: 40, retried: 40, skipped: 0 } });
+
+      for (const id of [...stored, ...generated]) {
+        const view = await stack.waitForStatus(id, ['succeeded', 'failed'], 60_000);
+        expect(view).toMatchObject({ status: 'succeeded', retries: 1 });
+        expect((view.history as { status: string; error: { code: string } }[])[0]).toMatchObject({ status: 'failed' });
+      }
+      await expectPaid(sim, { jobs: 40 });
+      expect(sim.stats().paid - paidBefore).toBe(10);
+
+      // Each retried job ends with a new event: a failed one from its first round, a succeeded one now.
+      const deliveries = await stack.receiver.waitFor((d) => d.filter((x) => x.payload?.type === 'image.generation.succeeded').length >= 40, 30_000);
+      const succeeded = deliveries.filter((d) => d.payload?.type === 'image.generation.succeeded');
+      expect(new Set(succeeded.map((d) => d.payload?.data.id))).toEqual(new Set([...stored, ...generated]));
+      expect(deliveries.every((d) => d.verified)).toBe(true);
+      const ids = deliveries.map((d) => d.headers['webhook-id']);
+      expect(new Set(ids).size).toBe(ids.length);
+
+      // Nothing is left to retry: a second dry run finds only succeeded jobs, all skipped.
+      const again = await admin(stack, 'POST', '/admin/v1/retries', { ids: stored.slice(0, 3), dry_run: true });
+      expect(again.body).toMatchObject({ matched: 3, new_paid_calls: 0, skipped: { succeeded: 3 } });
+      const list = await admin(stack, 'GET', '/admin/v1/retries');
+      expect((list.body.data as { id: string }[]).map((r) => r.id)).toContain(retryId);
+    } finally {
+      proxy.set({ mode: 'up' });
+      await stack.close();
+      await proxy.close();
+    }
+  });
+
+  test('a tenant lists exactly its own jobs across pages while new ones are written', async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
+    const other = await stack.newTenant();
+    const asOther = { authorization: `Bearer ${other.api_key}` };
+    const mine = await Promise.all(Array.from({ length: 23 }, async () => String((await stack.generate(body)).body.id)));
+    const theirs = await Promise.all(Array.from({ length: 5 }, async () => String((await stack.generate(body, asOther)).body.id)));
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await stack.request('GET', `/v1/images/generations?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...(res.body.data as { id: string }[]).map((g) => g.id));
+      cursor = res.body.next_cursor as string | null;
+      await stack.generate(body);
+      await stack.generate(body, asOther);
+    } while (cursor);
+    expect(seen.length).toBe(new Set(seen).size);
+    expect(new Set(seen)).toEqual(new Set(mine));
+
+    const theirList = await stack.request('GET', '/v1/images/generations?limit=100', undefined, asOther);
+    const theirIds = (theirList.body.data as { id: string }[]).map((g) => g.id);
+    expect(theirIds.some((id) => mine.includes(id))).toBe(false);
+    for (const id of theirs) expect(theirIds).toContain(id);
+    expect((await stack.request('GET', '/v1/images/generations?status=nope')).status).toBe(400);
+    expect((await stack.request('GET', '/v1/images/generations?cursor=garbage')).status).toBe(400);
+  });
+
+  test('admin routes refuse a tenant key and a missing token; tenant routes refuse the admin token', async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
+    const id = String((await stack.generate(body)).body.id);
+    const routes: [string, string, unknown?][] = [
+      ['GET', '/admin/v1/generations'],
+      ['POST', `/admin/v1/generations/${id}/retry`, {}],
+      ['POST', '/admin/v1/retries', { ids: [id], dry_run: true }],
+      ['GET', '/admin/v1/retries'],
+      ['GET', '/admin/v1/retries/retry_00000000000000000000000000000000'],
+      ['POST', '/admin/v1/retries/retry_00000000000000000000000000000000/abort'],
+    ];
+    for (const [method, path, payload] of routes) {
+      expect((await stack.request(method, path, payload)).status, `${method} ${path} with a tenant key`).toBe(401);
+      expect((await stack.request(method, path, payload, { authorization: '' })).status, `${method} ${path} without a token`).toBe(401);
+    }
+    expect((await admin(stack, 'GET', '/v1/images/generations')).status).toBe(403);
+    expect((await admin(stack, 'GET', `/v1/images/generations/${id}`)).status).toBe(403);
+    // A queued job is not retried.
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).status).toBe(409);
+  });
+
+  test('darkroom retry dry-runs, then retries with its progress, over HTTP with the admin token', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    sim.failNext('server_error_500', 1);
+    const id = String((await stack.generate(body)).body.id);
+    await allFailed(stack, [id]);
+    const env = { PATH: process.env.PATH ?? '', DARKROOM_API_URL: stack.apiUrl, DARKROOM_ADMIN_TOKEN: ADMIN };
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, 'retry', ...args], { env });
+
+    const dry = JSON.parse((await run('--filter', `stage=generate,since=1h,tenant=${stack.tenant}`, '--dry-run')).stdout) as Record<string, unknown>;
+    expect(dry).toMatchObject({ matched: 1, new_paid_calls: 1, by_error_code: { [String((await stack.generations.get(id))?.error?.code)]: 1 } });
+    const done = JSON.parse((await run('--filter', `stage=generate,tenant=${stack.tenant}`)).stdout) as Record<string, unknown>;
+    expect(done).toMatchObject({ status: 'completed', progress: { matched: 1, retried: 1 } });
+    expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', retries: 1 });
+    await expect(promisify(execFile)(process.execPath, [CLI, 'retry', '--filter', 'since=1h'], { env: { PATH: env.PATH } })).rejects.toMatchObject({ code: 2 });
+  });
+
+  test('one generation: a failed one runs again, a succeeded one only re-sends its webhook when asked', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    const hook = { ...body, webhook_url: stack.receiver.url };
+    const ok = String((await stack.generate(hook)).body.id);
+    expect(await stack.waitForStatus(ok, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded' });
+    await stack.receiver.waitFor((d) => d.some((x) => x.payload?.data.id === ok));
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${ok}/retry`, {})).status).toBe(409);
+    const resent = await admin(stack, 'POST', `/admin/v1/generations/${ok}/retry`, { resend_webhook: true });
+    expect(resent.body).toMatchObject({ retried: 'resend_webhook' });
+    const both = await stack.receiver.waitFor((d) => d.filter((x) => x.payload?.data.id === ok).length === 2);
+    const events = both.filter((x) => x.payload?.data.id === ok);
+    expect(events.map((e) => e.payload?.type)).toEqual(['image.generation.succeeded', 'image.generation.succeeded']);
+    expect(events[0]!.headers['webhook-id']).not.toBe(events[1]!.headers['webhook-id']);
+
+    sim.failNext('server_error_500', 1);
+    const bad = String((await stack.generate(hook)).body.id);
+    await allFailed(stack, [bad]);
+    const paid = sim.stats().paid;
+    const retried = await admin(stack, 'POST', `/admin/v1/generations/${bad}/retry`, {});
+    expect(retried.body).toMatchObject({ retried: 'generate', generation: { status: 'queued', retries: 1 } });
+    expect(await stack.waitForStatus(bad, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', error: null });
+    expect(sim.stats().paid).toBe(paid + 1);
+    // A succeeded job is not run again, however often it is asked.
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${bad}/retry`, {})).status).toBe(409);
+    expect(sim.stats().paid).toBe(paid + 1);
+  });
+
+  test('a bulk retry can be aborted while it runs, once', async ({ launch }) => {
+    // No worker: the retry stays running until aborted.
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
+    const id = String((await stack.generate(body)).body.id);
+    const started = await admin(stack, 'POST', '/admin/v1/retries', { ids: [id] });
+    expect(started).toMatchObject({ status: 202, body: { status: 'running', who: 'admin', ids: [id] } });
+    const retryId = String(started.body.id);
+    const aborted = await admin(stack, 'POST', `/admin/v1/retries/${retryId}/abort`);
+    expect(aborted.body).toMatchObject({ id: retryId, status: 'aborted' });
+    expect((await admin(stack, 'POST', `/admin/v1/retries/${retryId}/abort`)).status).toBe(409);
+    expect((await admin(stack, 'GET', `/admin/v1/retries/${retryId}`)).body).toMatchObject({ status: 'aborted' });
+    const audit = (await admin(stack, 'GET', '/admin/v1/audit')).body.entries as { admin: string; action: string; retry?: string }[];
+    expect(audit.filter((e) => e.retry === retryId).map((e) => [e.admin, e.action])).toEqual([
+      ['admin', 'retries.abort'],
+      ['admin', 'retries.start'],
+    ]);
+    expect((await admin(stack, 'POST', '/admin/v1/retries', { ids: [id], filter: {} })).status).toBe(400);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The bulk retry object (POST /admin/v1/retries): one hash per retry (keys.retry), the generation
+ * ids it matched, snapshotted once at its start (keys.retryIds), and every retry by creation time
+ * (keys.retries). It is the audit record too: who (the admin token name), when, the filter or ids,
+ * what the dry run found, and the progress. The worker's `retries` processor is its only runner:
+ * it saves its position after each id, so a run that crashed is taken up where it stopped.
+ * Life: `running` → `completed`, or `aborted` (POST …/abort; the runner stops before its next id).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { adminFilterSchema, type GenerationFilter } from './generation-search.ts';
+import { planRetry, type RetryOutcome } from './generation-retry.ts';
+import type { GenerationRecord } from './generation-record.ts';
+import type { RedisKeys } from './keys.ts';
+
+export const RETRY_STATUSES = ['running', 'completed', 'aborted'] as const;
+export type RetryStatus = (typeof RETRY_STATUSES)[number];
+
+/** What a bulk retry asks for: a list of ids or a filter, and whether succeeded ones re-send their webhook. */
+export const retryRequestSchema = z
+  .strictObject({
+    ids: z.array(z.string().regex(/^gen_[0-9a-f]{32}$/)).min(1).max(10_000).optional(),
+    filter: adminFilterSchema.optional(),
+    resend_webhook: z.boolean().default(false),
+    dry_run: z.boolean().default(false),
+  })
+  .refine((r) => (r.ids === undefined) !== (r.filter === undefined), { message: 'give either ids or filter' });
+export type RetryRequest = z.output<typeof retryRequestSchema>;
+
+/** The dry run's answer, also kept on the retry object as `planned`. */
+export interface RetryCounts {
+  matched: number;
+  by_error_code: Record<string, number>;
+  by_stage: Record<string, number>;
+  /** What a retry would do: copy a saved answer again (store), call Z.AI again (generate, paid), re-send a webhook. */
+  actions: { store: number; generate: number; resend_webhook: number };
+  skipped: Record<string, number>;
+  /** Generations whose retry needs a new paid Z.AI call. */
+  new_paid_calls: number;
+}
+
+export function emptyCounts(): RetryCounts {
+  return { matched: 0, by_error_code: {}, by_stage: {}, actions: { store: 0, generate: 0, resend_webhook: 0 }, skipped: {}, new_paid_calls: 0 };
+}
+
+/** Adds `record` (or a missing one) to the dry-run counts. */
+export function countPlan(counts: RetryCounts, record: GenerationRecord | undefined, opts: { resendWebhook: boolean; now: number }): void {
+  counts.matched++;
+  const code = record?.error?.code ?? 'none';
+  const stage = record?.failed_stage ?? 'none';
+  counts.by_error_code[code] = (counts.by_error_code[code] ?? 0) + 1;
+  counts.by_stage[stage] = (counts.by_stage[stage] ?? 0) + 1;
+  const plan = planRetry(record, { resendWebhook: opts.resendWebhook, now: opts.now });
+  if ('skip' in plan) counts.skipped[plan.skip] = (counts.skipped[plan.skip] ?? 0) + 1;
+  else counts.actions[plan.action]++;
+  if ('action' in plan && plan.action === 'generate') counts.new_paid_calls++;
+}
+
+const json = z.string().transform((s) => JSON.parse(s) as unknown);
+const num = z.coerce.number();
+const retrySchema = z.object({
+  id: z.string(),
+  who: z.string(),
+  status: z.enum(RETRY_STATUSES),
+  created_at: num,
+  updated_at: num,
+  completed_at: num.optional(),
+  request: json.pipe(z.object({ ids: z.array(z.string()).optional(), filter: adminFilterSchema.optional(), resend_webhook: z.boolean() })),
+  planned: json.pipe(z.custom<RetryCounts>((v) => typeof v === 'object' && v !== null)).optional(),
+  snapshotted: z.literal('1').optional(),
+  matched: num.default(0),
+  position: num.default(0),
+  retried: num.default(0),
+  skipped_total: num.default(0),
+});
+export type RetryRecord = z.output<typeof retrySchema> & { skipped: Record<string, number> };
+
+const SKIPPED = 'skipped:';
+/** How long a finished retry object (its audit) is kept. */
+export const RETRY_RETENTION_SECONDS = 30 * 86_400;
+
+// Ends a retry only if it still runs (an abort and the runner's end race; the first one wins).
+const FINISH = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2], 'updated_at', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`;
+
+export function newRetryId(): string {
+  return `retry_${randomUUID().replaceAll('-', '')}`;
+}
+
+export class RetryStore {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    this.#redis = redis;
+    this.#keys = keys;
+  }
+
+  async create(who: string, request: { ids?: string[] | undefined; filter?: GenerationFilter | undefined; resend_webhook: boolean }): Promise<string> {
+    const id = newRetryId();
+    const now = Date.now();
+    await this.#redis
+      .multi()
+      .hset(this.#keys.retry(id), { id, who, status: 'running', created_at: now, updated_at: now, request: JSON.stringify(request) })
+      .zadd(this.#keys.retries, now, id)
+      .exec();
+    return id;
+  }
+
+  async get(id: string): Promise<RetryRecord | undefined> {
+    const raw = await this.#redis.hgetall(this.#keys.retry(id));
+    if (!raw.id) return undefined;
+    const skipped: Record<string, number> = {};
+    for (const [k, v] of Object.entries(raw)) if (k.startsWith(SKIPPED)) skipped[k.slice(SKIPPED.length)] = Number(v);
+    return { ...retrySchema.parse(raw), skipped };
+  }
+
+  /** Newest first; entries whose object expired are dropped. */
+  async list(limit: number, before?: number): Promise<RetryRecord[]> {
+    const ids = await this.#redis.zrevrangebyscore(this.#keys.retries, before === undefined ? '+inf' : `(${before}`, '-inf', 'LIMIT', 0, limit);
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_, i) => !found[i]);
+    if (gone.length) await this.#redis.zrem(this.#keys.retries, ...gone);
+    return found.filter((r): r is RetryRecord => r !== undefined);
+  }
+
+  /** Saves the ids to work through and the dry-run counts, once: a re-run after a crash keeps the first snapshot. */
+  async snapshot(id: string, ids: readonly string[], planned: RetryCounts): Promise<void> {
+    const list = this.#keys.retryIds(id);
+    const tx = this.#redis.multi().del(list);
+    for (let i = 0; i < ids.length; i += 1_000) tx.rpush(list, ...ids.slice(i, i + 1_000));
+    await tx.hset(this.#keys.retry(id), { snapshotted: '1', matched: ids.length, planned: JSON.stringify(planned), updated_at: Date.now() }).exec();
+  }
+
+  async ids(id: string, from: number, count: number): Promise<string[]> {
+    return this.#redis.lrange(this.#keys.retryIds(id), from, from + count - 1);
+  }
+
+  /** Counts the outcome of the id at `position` and moves past it, in one step. */
+  async progress(id: string, position: number, outcome: RetryOutcome): Promise<void> {
+    const key = this.#keys.retry(id);
+    const tx = this.#redis.multi().hset(key, 'position', position + 1, 'updated_at', Date.now());
+    if ('retried' in outcome) tx.hincrby(key, 'retried', 1);
+    else tx.hincrby(key, 'skipped_total', 1).hincrby(key, `${SKIPPED}${outcome.skipped}`, 1);
+    await tx.exec();
+  }
+
+  /** Ends a running retry as `status`; false if it had already ended (aborted, completed). */
+  async finish(id: string, status: 'completed' | 'aborted'): Promise<boolean> {
+    const done = await this.#redis.eval(FINISH, 2, this.#keys.retry(id), this.#keys.retryIds(id), status, String(Date.now()), String(RETRY_RETENTION_SECONDS));
+    return done === 1;
+  }
+}
+
+/** The retry object an admin sees. */
+export function toRetryView(r: RetryRecord) {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    id: r.id,
+    object: 'retry' as const,
+    status: r.status,
+    who: r.who,
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
+    completed_at: iso(r.completed_at),
+    ids: r.request.ids ?? null,
+    filter: r.request.filter ?? null,
+    resend_webhook: r.request.resend_webhook,
+    planned: r.planned ?? null,
+    progress: { matched: r.matched, done: r.position, retried: r.retried, skipped: r.skipped_total, skipped_by_reason: r.skipped, snapshotted: r.snapshotted === '1' },
+  };
+}
+export type RetryView = ReturnType<typeof toRetryView>;
