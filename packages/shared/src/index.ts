@@ -17,3 +17,4 @@ export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
 export * from './batch-record.ts';
+export * from './tenant-limits.ts';
