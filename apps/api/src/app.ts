@@ -21,6 +21,7 @@ import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -82,6 +83,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx.tenants));
     generationRoutes(v1, ctx);
+    batchRoutes(v1, ctx);
     done();
   });
   return app;
