@@ -200,6 +200,20 @@ describe('quotas', () => {
     expect(await stack.queues.generate.count()).toBe(1);
     expect(await stack.redis.zcard(k.openGenerations(stack.tenant))).toBe(3);
   });
+
+  test("a full tenant's repair leaves its batch items waiting for the dispatcher alone", async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { TENANT_MAX_UNFINISHED: '3' } });
+    const k = redisKeys(stack.prefix);
+    const res = await upload(stack, lines(3));
+    const ids = await stack.redis.lrange(k.batchItems(String(res.body.id)), 0, -1);
+    // Old enough for the repair to look at them (ORPHAN_AGE_MS); they have no BullMQ job.
+    for (const id of ids) await stack.redis.zadd(k.openGenerations(stack.tenant), 'XX', Date.now() - 600_000, id);
+    const single = await stack.generate(valid);
+    expect(single.status).toBe(429);
+    expect(errorOf(single.body).code).toBe('too_many_unfinished');
+    const records = await Promise.all(ids.map((id) => stack.generations.get(id)));
+    expect(records.map((r) => r?.status)).toEqual(['queued', 'queued', 'queued']);
+  });
 });
 
 describe('idempotency', () => {

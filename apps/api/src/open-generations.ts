@@ -12,6 +12,8 @@
  *   without replaying the request: it fails as `not_enqueued`, with nothing generated or paid.
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
  *   again;
+ * - a `queued` batch item whose batch exists is left alone: it waits in the tenant's pending list
+ *   for the dispatcher, with no job until then;
  * - any other open record (queued again by a worker, generating, storing) whose stage job is gone
  *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
  *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.
@@ -46,6 +48,9 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
     await ctx.redis.zrem(index, id);
     return 'dropped';
   }
+  // A batch item waits in its tenant's pending list, not in BullMQ, until the dispatcher adds its
+  // job: while its batch exists, the dispatcher (or a cancel) moves it.
+  if (record.status === 'queued' && record.batch_id && (await ctx.redis.exists(ctx.keys.batch(record.batch_id)))) return undefined;
   const round = record.regenerations;
   const storing = record.status === 'storing';
   const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round)) : await ctx.queues.generate.getJob(generateJobId(id, round));
