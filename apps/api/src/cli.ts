@@ -3,6 +3,8 @@
  *   keys create --tenant NAME   issue an API key; prints {"tenant","api_key","webhook_secret"}
  *   fleet status | fleet resume  read or lift a fleet-wide pause of generation
  *   fleet pause --reason TEXT    pause generation by hand; only `fleet resume` (or the admin route) lifts it
+ *   batch …                      submit and follow batches over HTTP (cli/batch-command.ts)
+ *   tenants limits …             a tenant's quotas (cli/tenant-limits-command.ts)
  */
 import { parseArgs } from 'node:util';
 import {
@@ -17,21 +19,30 @@ import {
   loadConfig,
   redisKeys,
 } from '@darkroom/shared';
+import { BATCH_USAGE, runBatchCommand } from './cli/batch-command.ts';
+import { TENANT_LIMITS_USAGE, runTenantLimitsCommand } from './cli/tenant-limits-command.ts';
 
 const USAGE = `usage:
   darkroom keys create --tenant NAME
   darkroom fleet status
   darkroom fleet pause --reason TEXT
-  darkroom fleet resume`;
+  darkroom fleet resume
+${BATCH_USAGE}
+${TENANT_LIMITS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
+  // Talks HTTP to the API as a tenant: no server configuration, no Redis.
+  if (argv[0] === 'batch') return runBatchCommand(argv.slice(1), process.env);
+  // `tenants limits …` parses its own options (cli/tenant-limits-command.ts).
+  const ownOptions = argv[0] === 'tenants' && argv[1] === 'limits';
+  const { positionals, values } = parseArgs({ args: ownOptions ? argv.slice(0, 2) : argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
   const redis = createRedis(config.redis.url, 'client');
   await connectRedis(redis);
   const keys = redisKeys(config.redis.prefix);
   try {
+    if (group === 'tenants' && action === 'limits') return await runTenantLimitsCommand(argv.slice(2), redis, keys);
     if (group === 'keys' && action === 'create') {
       const tenant = values.tenant;
       if (!tenant || !TENANT_NAME.test(tenant)) {
