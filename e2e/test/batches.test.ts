@@ -13,11 +13,12 @@ type Body = Record<string, unknown>;
 const errorOf = (body: Body) => body.error as { code: string; message: string; details?: Array<{ line?: number; field: string; message: string }>; bad_lines?: number; limit?: string };
 const counts = (body: Body) => body.request_counts as Record<string, number>;
 
-async function upload(stack: Stack, body: string | Buffer, query = '', headers: Record<string, string> = {}): Promise<Response> {
+async function upload(stack: Stack, body: string | Buffer | ReadableStream<Uint8Array>, query = '', headers: Record<string, string> = {}): Promise<Response> {
   const res = await fetch(`${stack.apiUrl}/v1/batches${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/x-ndjson', ...headers },
     body,
+    duplex: 'half',
   });
   return { status: res.status, headers: Object.fromEntries(res.headers), body: (await res.json()) as Body };
 }
@@ -141,6 +142,19 @@ describe('submitting a batch', () => {
     expect(errorOf(res.body).details).toHaveLength(100);
     expect(errorOf(res.body).details?.[0]).toEqual({ line: 1, field: 'quality', message: 'must be "hd" or "standard"' });
     await expectNothingWritten(stack);
+  });
+
+  test('an upload past BATCH_MAX_BYTES is a 413, declared or streamed, and nothing stays written', async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { BATCH_MAX_BYTES: '4096' } });
+    const declared = await upload(stack, lines(100));
+    expect(declared.status).toBe(413);
+    expect(errorOf(declared.body).code).toBe('payload_too_large');
+    // Without a Content-Length, the count while reading cuts it off.
+    const body = Buffer.from(lines(100));
+    const streamed = await upload(stack, new Blob([body]).stream());
+    expect(streamed.status).toBe(413);
+    await expectNothingWritten(stack);
+    expect((await upload(stack, lines(10))).status).toBe(202);
   });
 
   test('a duplicate custom_id in a JSON batch is a 400 naming its position', async ({ launch }) => {
