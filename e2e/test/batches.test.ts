@@ -106,6 +106,23 @@ describe('submitting a batch', () => {
     expect(foreign.status).toBe(404);
   });
 
+  test('CRLF line ends, a last line without one, and lines split across network chunks are read as lines', async ({ launch }) => {
+    const stack = await launch({ worker: false });
+    const k = redisKeys(stack.prefix);
+    const text = Buffer.from(['{"model":"cogview-4-250304","prompt":"一只猫 ☕","custom_id":"a"}', '', '{"model":"cogview-4-250304","prompt":"b","custom_id":"b"}'].join('\r\n'));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < text.length; i += 7) controller.enqueue(text.subarray(i, i + 7));
+        controller.close();
+      },
+    });
+    const res = await upload(stack, stream);
+    expect(res.status).toBe(202);
+    const ids = await stack.redis.lrange(k.batchItems(String(res.body.id)), 0, -1);
+    const records = await Promise.all(ids.map((i) => stack.generations.get(i)));
+    expect(records.map((r) => [r?.custom_id, r?.request.prompt, r?.batch_index])).toEqual([['a', '一只猫 ☕', 0], ['b', 'b', 1]]);
+  });
+
   test('bad lines reject the whole file, naming each line, and nothing is written, queued or paid', async ({ launch, sim }) => {
     const stack = await launch();
     const body = [
@@ -245,6 +262,15 @@ describe('idempotency', () => {
     expect(await stack.redis.llen(k.tenantPending(stack.tenant))).toBe(20);
     const other = await upload(stack, lines(21), '', { 'idempotency-key': 'catalog-1' });
     expect(other.status).toBe(422);
+
+    // Concurrent uploads with one key: one batch, the loser's items deleted.
+    const body2 = lines(300);
+    const racing = await Promise.all([1, 2, 3].map(() => upload(stack, body2, '', { 'idempotency-key': 'catalog-2' })));
+    expect(racing.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+    expect(await stack.redis.zcard(k.tenantBatches(stack.tenant))).toBe(2);
+    expect(await stack.redis.keys(`${stack.prefix}:batch:*`)).toHaveLength(4);
+    expect(await stack.redis.zcard(k.openGenerations(stack.tenant))).toBe(320);
 
     const json = { requests: [valid], cancel_after: 3600 };
     const a = await stack.request('POST', '/v1/batches', json, { 'idempotency-key': 'json-1' });
