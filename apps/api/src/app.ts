@@ -2,8 +2,9 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import {
   FleetState,
   GenerationStore,
@@ -14,17 +15,23 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
+import { hideLoginToken } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminQueueRoutes } from './routes/admin-queues.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
-import { metricsRoutes } from './routes/metrics.ts';
+import { registerFleetMetrics } from './fleet-metrics.ts';
+import { registerHttpMetrics } from './http-metrics.ts';
+import { traceRequests } from './request-spans.ts';
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +41,11 @@ export interface AppDeps {
   s3: S3Client;
   bucket: string;
   logger: Logger;
+  /**
+   * Where the API's metrics go (served on the metrics port by main.ts, never on this app's port).
+   * Default: a registry of its own that nothing serves.
+   */
+  metrics?: Registry;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -56,9 +68,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       everyMs: config.limits.redisMemoryCheckMs,
       log: deps.logger,
     }),
+    rateLimiter: new RateLimiter(redis, keys),
   };
 
-  const logger: FastifyBaseLogger = deps.logger;
+  // Fastify's own request fields, with a dashboard login's ?token= hidden from the request logs.
+  const logger: FastifyBaseLogger = deps.logger.child({}, {
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+    },
+  });
   const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
@@ -71,17 +89,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     void parseJson(request, body.toString('utf8'), done);
   });
+  traceRequests(app);
+  const registry = deps.metrics ?? new Registry();
+  registerHttpMetrics(app, registry);
+  registerFleetMetrics(registry, ctx, config.zai.maxConcurrency);
   app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
+  adminTenantRoutes(app, ctx);
+  adminQueueRoutes(app, ctx);
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx.tenants));
+    v1.addHook('onRequest', authenticate(ctx));
     generationRoutes(v1, ctx);
     batchRoutes(v1, ctx);
     done();

@@ -18,3 +18,5 @@ export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
 export * from './batch-record.ts';
 export * from './tenant-limits.ts';
+export * from './metrics-server.ts';
+export * from './tracing.ts';

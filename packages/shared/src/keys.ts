@@ -9,7 +9,16 @@ export function redisKeys(prefix: string) {
     generation: (id: string) => `${prefix}:gen:${id}`,
     deliveries: (id: string) => `${prefix}:gen:${id}:deliveries`,
     apiKey: (keyHash: string) => `${prefix}:apikey:${keyHash}`,
+    /** Hash: webhook secrets (current, previous and its end of grace), created_at, rate_per_second. */
     tenant: (name: string) => `${prefix}:tenant:${name}`,
+    /** Set of every tenant name. */
+    tenants: `${prefix}:tenants`,
+    /** Hash of the tenant's keys: field = key id, value = JSON metadata (prefix, created_at, hash). */
+    tenantKeys: (name: string) => `${prefix}:tenant:${name}:keys`,
+    /** Set once the keys issued before key metadata existed have been given some. */
+    tenantsBackfilled: `${prefix}:tenants:backfilled`,
+    /** Requests of one tenant in one second (fixed window), for its rate limit. */
+    rateWindow: (name: string, second: number) => `${prefix}:tenant:${name}:rate:${second}`,
     /** Sorted set (score: created_at) of the tenant's generations not yet succeeded or failed. */
     openGenerations: (tenant: string) => `${prefix}:tenant:${tenant}:open`,
     openRepairLock: (tenant: string) => `${prefix}:tenant:${tenant}:open-repair`,
@@ -36,6 +45,10 @@ export function redisKeys(prefix: string) {
     fleetPause: `${prefix}:fleet:pause`,
     fleetProbeLock: `${prefix}:fleet:probe-lock`,
     fleetCanary: `${prefix}:fleet:canary`,
+    /** Set while the fleet drains: every worker stops taking jobs and finishes those it runs. */
+    fleetDrain: `${prefix}:fleet:drain`,
+    /** Capped list of admin actions, newest first. */
+    adminAudit: `${prefix}:admin:audit`,
     zaiCooldown: `${prefix}:zai:cooldown`,
     /** The adaptive limits (adaptive-limits.ts): one hash, plus the logs below. */
     zaiLimits: `${prefix}:zai:limits`,
