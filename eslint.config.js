@@ -23,7 +23,7 @@ export default tseslint.config(
   },
   {
     // Process entry points and test harnesses are where the environment is read, once.
-    files: ['**/src/main.ts', '**/src/cli.ts', 'apps/dev/**/*.ts', 'examples/**/*.ts', '**/test/**/*.ts', '**/*.test.ts', '**/vitest.config.ts', '**/bench/**/*.ts', '**/chaos/**/*.ts'],
+    files: ['**/src/main.ts', '**/src/cli.ts', '**/src/cli/**/*.ts', 'apps/dev/**/*.ts', 'examples/**/*.ts', '**/test/**/*.ts', '**/*.test.ts', '**/vitest.config.ts', '**/bench/**/*.ts', '**/chaos/**/*.ts'],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
   },
   {

@@ -29,6 +29,7 @@ import { adminGenerationRoutes } from './routes/admin-generations.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { batchResultsRoutes } from './routes/batch-results.ts';
 import { generationListRoutes } from './routes/generation-list.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
@@ -111,6 +112,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     generationRoutes(v1, ctx);
     batchResultsRoutes(v1, ctx);
     generationListRoutes(v1, ctx);
+    batchRoutes(v1, ctx);
     done();
   });
   return app;

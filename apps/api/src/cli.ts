@@ -10,6 +10,8 @@
  *   fleet pause --reason TEXT               pause generation by hand; only `fleet resume` (or the admin route) lifts it
  *   fleet drain [--reason TEXT]             every worker stops taking jobs and finishes those it runs
  *   retry …                                 bulk retry over HTTP with an admin token (cli-retry.ts)
+ *   tenants limits …                        a tenant's quotas (cli/tenant-limits-command.ts)
+ *   batch …                                 submit and follow batches over HTTP as a tenant (cli/batch-command.ts)
  */
 import { parseArgs } from 'node:util';
 import { retryCommand } from './cli-retry.ts';
@@ -29,6 +31,8 @@ import {
   type Config,
 } from '@darkroom/shared';
 import { recordAudit } from './admin-audit.ts';
+import { BATCH_USAGE, runBatchCommand } from './cli/batch-command.ts';
+import { TENANT_LIMITS_USAGE, runTenantLimitsCommand } from './cli/tenant-limits-command.ts';
 
 const USAGE = `usage:
   darkroom keys create --tenant NAME
@@ -41,7 +45,9 @@ const USAGE = `usage:
   darkroom fleet pause --reason TEXT
   darkroom fleet drain [--reason TEXT]
   darkroom fleet resume
-  darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]`;
+  darkroom retry (--filter KEY=VALUE,… | --ids ID,…) [--dry-run] [--resend-webhook]
+${TENANT_LIMITS_USAGE}
+${BATCH_USAGE}`;
 
 const OPTIONS = {
   tenant: { type: 'string' },
@@ -60,12 +66,17 @@ function fail(message: string): number {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'retry') return retryCommand(argv.slice(1), process.env, { out: (t) => console.log(t), err: (t) => console.error(t) });
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  // Talks HTTP to the API as a tenant: no server configuration, no Redis.
+  if (argv[0] === 'batch') return runBatchCommand(argv.slice(1), process.env);
+  // `tenants limits …` parses its own options (cli/tenant-limits-command.ts).
+  const ownOptions = argv[0] === 'tenants' && argv[1] === 'limits';
+  const { positionals, values } = parseArgs({ args: ownOptions ? argv.slice(0, 2) : argv, allowPositionals: true, options: OPTIONS });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
   const redis = createRedis(config.redis.url, 'client');
   await connectRedis(redis);
   try {
+    if (ownOptions) return await runTenantLimitsCommand(argv.slice(2), redis, redisKeys(config.redis.prefix));
     if (group === 'keys' || group === 'tenants') return await tenantCommand(redis, config, positionals, values);
     if (group === 'fleet' && (action === 'status' || action === 'resume' || action === 'pause' || action === 'drain')) return await fleetCommand(redis, config, action, values);
     return fail(USAGE);

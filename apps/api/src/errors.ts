@@ -17,6 +17,7 @@ export const API_ERRORS = {
   conflict: 409,
   idempotency_conflict: 422,
   too_many_unfinished: 429,
+  quota_exceeded: 429,
   rate_limited: 429,
   service_unavailable: 503,
   queue_full: 503,
@@ -25,6 +26,8 @@ export const API_ERRORS = {
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
 export interface FieldProblem {
+  /** A batch's request: its 1-based line (JSONL) or position (JSON `requests`). */
+  line?: number;
   field: string;
   message: string;
 }
@@ -35,6 +38,8 @@ export class ApiError extends Error {
   readonly details: FieldProblem[] | undefined;
   /** Sent as Retry-After (429, 503). */
   retryAfterSeconds: number | undefined;
+  /** More fields of the error object, e.g. `bad_lines` of a refused batch. */
+  extra: Record<string, unknown> | undefined;
   constructor(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
     super(message);
     this.code = code;
@@ -44,23 +49,32 @@ export class ApiError extends Error {
     this.retryAfterSeconds = seconds;
     return this;
   }
+  with(extra: Record<string, unknown>): this {
+    this.extra = extra;
+    return this;
+  }
   get status(): number {
     return API_ERRORS[this.code];
   }
 }
 
-export function errorBody(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
-  return { error: { code, message, ...(details ? { details } : {}) } };
+export function errorBody(code: ApiErrorCode, message: string, details?: FieldProblem[], extra?: Record<string, unknown>) {
+  return { error: { code, message, ...(details ? { details } : {}), ...extra } };
 }
 
-export function validationError(issues: z.core.$ZodIssue[], where = ''): ApiError {
-  const details = issues.map((issue) => {
+/** What was wrong, one entry per zod issue, each naming its field (dotted path under `where`). */
+export function fieldProblems(issues: z.core.$ZodIssue[], where = ''): FieldProblem[] {
+  return issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     const field = [where, path].filter(Boolean).join('.') || '(body)';
     const message =
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message;
     return { field: issue.code === 'unrecognized_keys' && !path ? (where || '(body)') : field, message };
   });
+}
+
+export function validationError(issues: z.core.$ZodIssue[], where = ''): ApiError {
+  const details = fieldProblems(issues, where);
   return new ApiError('validation_error', `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details);
 }
 
@@ -87,6 +101,11 @@ export function queueFull(retryAfterSeconds: number): ApiError {
   return new ApiError('queue_full', 'the queue is full and accepts no new generations for now; retry later').retryAfter(retryAfterSeconds);
 }
 
+/** A tenant quota (tenant-limits.ts) refuses the whole request: nothing was written. */
+export function quotaExceeded(limit: 'max_waiting' | 'daily_images', message: string, current: number, max: number): ApiError {
+  return new ApiError('quota_exceeded', message).with({ limit, current, max });
+}
+
 /** handleError for one app: Retry-After of the 503s that Redis's state decides. */
 export function errorHandler(retryAfterSeconds: number) {
   return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -102,7 +121,7 @@ export function errorHandler(retryAfterSeconds: number) {
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
     if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
-    return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
+    return reply.status(err.status).send(errorBody(err.code, err.message, err.details, err.extra));
   }
   const fastifyErr = err as FastifyError;
   const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;

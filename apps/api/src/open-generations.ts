@@ -12,8 +12,8 @@
  *   without replaying the request: it fails as `not_enqueued`, with nothing generated or paid.
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
  *   again;
- * - a batch item that no worker has taken is left alone: it waits for the fair dispatcher
- *   (docs/fairness.md), which adds its job;
+ * - a `queued` batch item whose batch exists is left alone: it waits in the tenant's pending list
+ *   for the dispatcher, with no job until then;
  * - any other open record (queued again by a worker, generating, storing) whose stage job is gone
  *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
  *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.

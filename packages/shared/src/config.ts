@@ -144,6 +144,14 @@ export const envSchema = z
     REDIS_MEMORY_HIGH_WATER: fraction.default(0.9),
     REDIS_MEMORY_CHECK_MS: whole(0).default(1_000),
     API_RETRY_AFTER_SECONDS: whole(1).default(5),
+    BATCH_MAX_BYTES: whole(1024).default(256 * 1024 * 1024),
+    BATCH_JSON_MAX_BYTES: whole(1024).default(32 * 1024 * 1024),
+    PRICE_PER_IMAGE: z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, 'expected a decimal price, e.g. "0.01"')
+      .transform(Number)
+      .optional(),
     ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
     ADMIN_TOKENS: adminTokenList.prefault(''),
 
@@ -269,6 +277,13 @@ function shape(env: z.output<typeof envSchema>) {
       tenantMaxUnfinished: env.TENANT_MAX_UNFINISHED,
       redisMemoryHighWater: env.REDIS_MEMORY_HIGH_WATER,
       redisMemoryCheckMs: env.REDIS_MEMORY_CHECK_MS,
+    },
+    batches: {
+      /** Largest JSONL upload (POST /v1/batches, application/x-ndjson). */
+      maxBytes: env.BATCH_MAX_BYTES,
+      /** Largest JSON body of POST /v1/batches (it is parsed whole). */
+      jsonMaxBytes: env.BATCH_JSON_MAX_BYTES,
+      pricePerImage: env.PRICE_PER_IMAGE,
     },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,

@@ -37,7 +37,7 @@ const size = z.string().superRefine((value, ctx) => {
   }
 });
 
-const metadata = z
+export const metadataSchema = z
   .record(z.string(), z.json(), { error: 'must be a JSON object' })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
@@ -54,6 +54,35 @@ export const webhookUrlSchema = z
       return false;
     }
   }, 'must be an absolute http(s) URL without credentials');
+
+/** The longest `cancel_after` in seconds (30 days). */
+export const CANCEL_AFTER_MAX_SECONDS = 30 * 86_400;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const CANCEL_AFTER_MESSAGE = `must be an RFC 3339 time (e.g. 2026-01-31T18:00:00Z) or whole seconds from now (0 to ${CANCEL_AFTER_MAX_SECONDS})`;
+
+/**
+ * `cancel_after`: an RFC 3339 time, or whole seconds from now (a number, or digits: query
+ * parameters are strings). Parsed to epoch ms when the request arrives.
+ */
+export function parseCancelAfter(value: unknown, now: number): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && value >= 0 && value <= CANCEL_AFTER_MAX_SECONDS ? now + value * 1000 : undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  if (/^\d{1,9}$/.test(value)) return parseCancelAfter(Number(value), now);
+  if (!RFC3339.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export const cancelAfterSchema = z.union([z.number(), z.string()], { error: CANCEL_AFTER_MESSAGE }).transform((value, ctx) => {
+  const ms = parseCancelAfter(value, Date.now());
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: CANCEL_AFTER_MESSAGE });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /**
  * Default cap on the prompt, in characters (Unicode code points). Z.AI publishes no limit (its
@@ -97,7 +126,9 @@ export function generationRequestSchema(limits: { promptMaxChars: number } = { p
   return z.strictObject({
     ...zaiRequestShape(limits.promptMaxChars),
     webhook_url: webhookUrlSchema.optional(),
-    metadata: metadata.optional(),
+    metadata: metadataSchema.optional(),
+    /** Epoch ms once parsed: not started by then, the generation is canceled (`expired`). Never sent to Z.AI. */
+    cancel_after: cancelAfterSchema.optional(),
   });
 }
 export type GenerationRequest = z.output<ReturnType<typeof generationRequestSchema>>;

@@ -17,6 +17,7 @@ export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
 export * from './batch-record.ts';
+export * from './tenant-limits.ts';
 export * from './metrics-server.ts';
 export * from './tracing.ts';
 export * from './batch-results.ts';

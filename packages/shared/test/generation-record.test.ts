@@ -73,6 +73,25 @@ describe('GenerationStore.update', () => {
     expect(await store.openCount('claims')).toBe(1);
   });
 
+  it("admits with quotas: the tenant's max_waiting replaces the default, and the day's images stop at daily_images", async () => {
+    const keys = redisKeys('t');
+    const quota = { day: '2026-11-28', ttlSeconds: 100 };
+    const q = () => ({ ...record(), tenant: 'quota' });
+    await redis.hset(keys.tenantLimits('quota'), 'max_waiting', '2', 'daily_images', '3');
+    expect(await store.admit(q(), { maxOpen: 1, quota })).toEqual({ created: true });
+    expect(await store.admit(q(), { maxOpen: 1, quota })).toEqual({ created: true });
+    expect(await store.admit(q(), { maxOpen: 1, quota })).toEqual({ created: false, full: 2, max: 2 });
+    await redis.hdel(keys.tenantLimits('quota'), 'max_waiting');
+    expect(await store.admit(q(), { maxOpen: 10, quota })).toEqual({ created: true });
+    expect(await store.admit(q(), { maxOpen: 10, quota })).toEqual({ created: false, budget: { used: 3, max: 3 } });
+    expect(await redis.get(keys.tenantDailyImages('quota', quota.day))).toBe('3');
+    expect(await redis.ttl(keys.tenantDailyImages('quota', quota.day))).toBeGreaterThan(0);
+    // Without quotas (tools, tests), neither applies nor counts.
+    expect(await store.admit(q(), { maxOpen: 10 })).toEqual({ created: true });
+    expect(await redis.get(keys.tenantDailyImages('quota', quota.day))).toBe('3');
+    expect(await store.openCount('quota')).toBe(4);
+  });
+
   const answer = (url: string) => ({ created: 1, url, content_filter: [{ role: 'assistant', level: 3 }], received_at: 2 });
 
   it('saves a paid answer once: a repeated save changes nothing and counts the payment once', async () => {

@@ -4,16 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import {
+  DAILY_COUNTER_TTL_SECONDS,
   checkUrl,
   enqueueGenerate,
   generationRequestSchema,
   newGenerationId,
   toJobView,
+  utcDay,
   zaiFields,
   type GenerationRecord,
 } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
-import { ApiError, queueFull, validationError } from '../errors.ts';
+import { ApiError, queueFull, quotaExceeded, validationError } from '../errors.ts';
+import { CANCELED_BY_CALLER } from '../batches/cancel.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import { repairOpenGenerations } from '../open-generations.ts';
 
@@ -69,7 +72,8 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ]);
     }
     const tenant = request.tenant;
-    const print = fingerprint(body);
+    // `cancel_after` as sent: seconds from now parse to a different time on a replay.
+    const print = fingerprint({ ...body, cancel_after: (request.body as { cancel_after?: unknown }).cancel_after });
 
     const accepted = (record: GenerationRecord) => {
       void reply.status(202).header('location', `/v1/images/generations/${record.id}`);
@@ -103,6 +107,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       request: zaiFields(body),
       webhook_url: body.webhook_url,
       metadata: body.metadata,
+      cancel_after: body.cancel_after,
       created_at: now,
       updated_at: now,
       attempts: 0,
@@ -111,6 +116,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     };
     const admitted = await ctx.generations.admit(record, {
       maxOpen: tenantMaxUnfinished,
+      quota: { day: utcDay(now), ttlSeconds: DAILY_COUNTER_TTL_SECONDS },
       ...(idempotencyKey ? { claim: ctx.idempotency.claimFor(tenant, idempotencyKey, { id: record.id, fingerprint: print }) } : {}),
     });
     if ('claimed' in admitted) {
@@ -118,10 +124,16 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (winner) return accepted(winner);
       throw new ApiError('idempotency_conflict', 'the generation this Idempotency-Key created no longer exists; use a new key');
     }
+    if ('budget' in admitted) {
+      throw quotaExceeded('daily_images', `this tenant's daily image budget is spent (${admitted.budget.used} of ${admitted.budget.max} today, UTC)`, admitted.budget.used, admitted.budget.max);
+    }
     if ('full' in admitted) {
       const repaired = await repairOpenGenerations(ctx, tenant);
       if (repaired.dropped + repaired.not_enqueued + repaired.requeued > 0) {
         request.log.warn({ tenant, ...repaired }, 'repaired open generations that had nothing to move them');
+      }
+      if (admitted.max !== undefined) {
+        throw quotaExceeded('max_waiting', `this tenant already has ${admitted.full} unfinished generations, its most allowed (max_waiting ${admitted.max}); retry once some have finished`, admitted.full, admitted.max).retryAfter(retryAfterSeconds);
       }
       throw new ApiError(
         'too_many_unfinished',
@@ -144,6 +156,18 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Params: { id: string } }>('/v1/images/generations/:id', async (request) => {
     return view(await ownRecord(request.tenant, request.params.id));
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/images/generations/:id/cancel', async (request) => {
+    const record = await ownRecord(request.tenant, request.params.id);
+    const canceled = await ctx.generations.cancel(record.id, CANCELED_BY_CALLER, ctx.config.retention.succeededSeconds);
+    const now = canceled ? await ctx.generations.get(record.id) : undefined;
+    if (!now) {
+      const current = (await ctx.generations.get(record.id))?.status ?? record.status;
+      throw new ApiError('conflict', `generation ${record.id} is ${current}: only a queued generation can be canceled`);
+    }
+    request.log.info({ id: record.id, tenant: request.tenant }, 'canceled');
+    return view(now);
   });
 
   app.get<{ Params: { id: string } }>('/v1/images/generations/:id/deliveries', async (request) => {
