@@ -20,7 +20,9 @@ import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { requireAdminToken } from './admin-bearer.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminPageRoutes } from './routes/admin-pages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -78,6 +80,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, ctx);
   metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
+  if (config.http.adminToken) adminPageRoutes(app, ctx, requireAdminToken(config.http.adminToken));
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx.tenants));
