@@ -59,6 +59,8 @@ export interface Stack {
   apiKey: string;
   webhookSecret: string;
   apiUrl: string;
+  /** The API itself, to ask which routes this build has (app.hasRoute). */
+  app: ReturnType<typeof buildApp>;
   redis: Redis;
   s3: S3Client;
   queues: Queues;
@@ -185,6 +187,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     apiKey: created.api_key,
     webhookSecret: created.webhook_secret,
     apiUrl,
+    app,
     redis,
     s3,
     queues,
