@@ -46,7 +46,9 @@ export function progressBar(view: BatchView, small = false): SafeHtml {
 }
 
 function eta(view: BatchView, now: number): SafeHtml {
-  if (!view.estimated_completion_at) return html``;
+  const c = view.request_counts;
+  // A batch whose items have all ended (finalizing) has nothing left to estimate.
+  if (!view.estimated_completion_at || c.queued + c.running === 0) return html``;
   const minutes = Math.max(0, Math.round((Date.parse(view.estimated_completion_at) - now) / 60_000));
   return html`<p id="eta">Estimated completion: <time datetime="${view.estimated_completion_at}">${view.estimated_completion_at}</time> <span class="muted">(about ${minutes} min)</span></p>`;
 }
