@@ -65,7 +65,8 @@ async function finishedBatch(stack: Stack, sim: Simulator) {
     prompts.map((prompt, i) => ({ prompt, custom_id: i === 2 ? '<b>bold-id</b>' : `item-${i}` })),
     { metadata: XSS_META },
   );
-  expect(await dispatchPending(stack)).toBe(6);
+  // Alongside the worker's own dispatcher, where there is one: each pending id is popped once.
+  await dispatchPending(stack);
   await waitForBatchEnd(stack, seeded.id);
   const records = await Promise.all(seeded.ids.map(async (id) => (await stack.generations.get(id))!));
   return { ...seeded, records };
@@ -98,6 +99,30 @@ describe('the admin batch page', () => {
     expect(body).not.toContain('<b>bold-id</b>');
     expect(body).toContain('&lt;script&gt;window.__pwned = &#39;script&#39;&lt;/script&gt;');
     expect(body).toContain('&lt;b&gt;bold-id&lt;/b&gt;');
+  });
+
+  test('pages through a large batch in input order, and ?status=failed reads on past 2,000 items to find failures', async ({ launch }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
+    const { id, ids } = await seedBatch(stack, Array.from({ length: 2_300 }, (_, i) => ({ prompt: `p${i}` })));
+    const failedAt = [5, 1_999, 2_000, 2_299];
+    for (const i of failedAt) expect(await stack.generations.update(ids[i]!, { status: 'failed', error: { code: '1261', message: 'too long' } })).toBe(true);
+
+    const walk = async (first: string, row: RegExp) => {
+      const seen: string[] = [];
+      let requests = 0;
+      for (let path: string | undefined = first; path; requests++) {
+        const body = await (await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+        seen.push(...[...body.matchAll(row)].map((m) => m[1]!));
+        path = /id="next-page" href="([^"]+)"/.exec(body)?.[1]?.replaceAll('&amp;', '&');
+      }
+      return { seen, requests };
+    };
+    const all = await walk(`/admin/batches/${id}`, /<figure class="tile \w+" data-id="(gen_[0-9a-f]{32})"/g);
+    expect(all.seen).toEqual(ids);
+    expect(all.requests).toBe(12);
+    const failed = await walk(`/admin/batches/${id}?status=failed`, /<tr data-id="(gen_[0-9a-f]{32})"/g);
+    expect(failed.seen).toEqual(failedAt.map((i) => ids[i]));
+    expect(failed.requests).toBe(2);
   });
 
   test('renders progress, S3 thumbnails, failed items with their errors, and user input as inert text', async ({ launch, sim, skip }) => {

@@ -59,17 +59,14 @@ export async function seedBatch(stack: Stack, items: SeedItem[], opts: { metadat
 }
 
 /** Hands the tenant's pending items to the generate queue, as the dispatcher would. */
-export async function dispatchPending(stack: Stack): Promise<number> {
+export async function dispatchPending(stack: Stack): Promise<void> {
   const keys = redisKeys(stack.prefix);
-  let added = 0;
   for (;;) {
     const id = await stack.redis.lpop(keys.tenantPending(stack.tenant));
     if (id === null) break;
     await stack.queues.generate.add(QUEUE.generate, { v: 1, id, tenant: stack.tenant }, { jobId: generateJobId(id, 0), priority: 1 });
-    added += 1;
   }
   await stack.redis.lrem(keys.dispatchRing, 0, stack.tenant);
-  return added;
 }
 
 /** Waits until every item of the batch has ended (the batch is then `finalizing` or later). */
