@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { Simulator } from '@darkroom/zai-sim';
 import { onTestFinished } from 'vitest';
-import { dispatchPending, seedBatch, waitForBatchEnd } from './batch-seed.ts';
+import { dispatchPending, seedBatch, waitForBatch } from './seed-accepted-batch.ts';
 import { NO_CHROMIUM, findChromium, launchChromium } from './browser.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
@@ -67,7 +67,7 @@ async function finishedBatch(stack: Stack, sim: Simulator) {
   );
   // Alongside the worker's own dispatcher, where there is one: each pending id is popped once.
   await dispatchPending(stack);
-  await waitForBatchEnd(stack, seeded.id);
+  await waitForBatch(stack, seeded.id, ['finalizing', 'completed']);
   const records = await Promise.all(seeded.ids.map(async (id) => (await stack.generations.get(id))!));
   return { ...seeded, records };
 }
@@ -175,11 +175,11 @@ describe('the admin batch page', () => {
 
   test('lists a tenant\'s batches newest first, pages without repeats through ties, and links each batch', async ({ launch }) => {
     const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
-    const older = await seedBatch(stack, [{ prompt: 'old' }], { createdAt: Date.now() - 60_000 });
+    const older = await seedBatch(stack, [{ prompt: 'old' }], { created_at: Date.now() - 60_000 });
     // 55 batches created in the same millisecond: the page boundary falls among equal scores.
     const tied = Date.now();
     const same = [];
-    for (let i = 0; i < 55; i++) same.push((await seedBatch(stack, [{ prompt: `p${i}` }], { createdAt: tied })).id);
+    for (let i = 0; i < 55; i++) same.push((await seedBatch(stack, [{ prompt: `p${i}` }], { created_at: tied })).id);
 
     const listed: string[] = [];
     let path: string | undefined = `/admin/tenants/${stack.tenant}/batches`;

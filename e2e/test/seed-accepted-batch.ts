@@ -1,13 +1,13 @@
 /**
  * A batch written to Redis exactly as the batch contract says an accepted one looks like
- * (/work/notes/batch-contract.md): the batch hash, its items as generation records (createMany),
- * the item list, the tenant's batch index, the tenant's pending list and its place in the
- * dispatch ring, then `in_progress`. The API's POST /v1/batches writes the same.
+ * (the lead's batch contract): the batch hash, its items as generation records (createMany), the
+ * item list, the tenant's batch index, the tenant's pending list and its place in the dispatch
+ * ring, then `in_progress`. The API's POST /v1/batches writes the same.
  *
- * `dispatchPending` does what the worker's fair dispatcher does for one tenant: pop its pending
- * ids and add their generate jobs (job id = the generation id, priority 1), so the items run
- * through the real worker. Popping is atomic, so it never races a real dispatcher into a second
- * job, and BullMQ ignores an add whose job id exists.
+ * `dispatchPending` stands in for the worker's fair dispatcher (not in this build) for one tenant:
+ * it pops the pending ids and adds their generate jobs (job id = the generation id, priority 1),
+ * so the items run through the real worker. Popping is atomic, so it never races a real
+ * dispatcher into a second job, and BullMQ ignores an add whose job id exists.
  */
 import { BatchStore, GenerationStore, QUEUE, ZAI_MODEL, generateJobId, newBatchId, newGenerationId, redisKeys, type BatchRecord, type GenerationRecord } from '@darkroom/shared';
 import type { Stack } from './stack.ts';
@@ -16,15 +16,15 @@ import { waitUntil } from './wait.ts';
 export interface SeedItem {
   prompt: string;
   custom_id?: string;
-  metadata?: Record<string, unknown>;
 }
 
 const RING_ADD = `if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end`;
 
-export async function seedBatch(stack: Stack, items: SeedItem[], opts: { metadata?: Record<string, unknown>; createdAt?: number } = {}) {
+/** Same signature as h-batch-worker's e2e/test/batch-seed.ts, which replaces this file at merge. */
+export async function seedBatch(stack: Stack, items: SeedItem[], opts: { metadata?: Record<string, unknown>; created_at?: number } = {}): Promise<{ id: string; ids: string[] }> {
   const keys = redisKeys(stack.prefix);
   const id = newBatchId();
-  const now = opts.createdAt ?? Date.now();
+  const now = opts.created_at ?? Date.now();
   const tenant = stack.tenant;
   await stack.redis.hset(keys.batch(id), {
     id,
@@ -48,7 +48,6 @@ export async function seedBatch(stack: Stack, items: SeedItem[], opts: { metadat
     batch_id: id,
     batch_index: index,
     ...(item.custom_id === undefined ? {} : { custom_id: item.custom_id }),
-    ...(item.metadata === undefined ? {} : { metadata: item.metadata }),
   }));
   await new GenerationStore(stack.redis, keys).createMany(records);
   const ids = records.map((r) => r.id);
@@ -69,15 +68,14 @@ export async function dispatchPending(stack: Stack): Promise<void> {
   await stack.redis.lrem(keys.dispatchRing, 0, stack.tenant);
 }
 
-/** Waits until every item of the batch has ended (the batch is then `finalizing` or later). */
-export async function waitForBatchEnd(stack: Stack, id: string, timeoutMs = 30_000): Promise<BatchRecord> {
+export async function waitForBatch(stack: Stack, id: string, statuses: string[], timeoutMs = 30_000): Promise<BatchRecord> {
   const batches = new BatchStore(stack.redis, redisKeys(stack.prefix));
   return waitUntil(
     async () => {
       const batch = await batches.get(id);
-      return batch && ['finalizing', 'completed', 'canceled', 'expired'].includes(batch.status) ? batch : undefined;
+      return batch && statuses.includes(batch.status) ? batch : undefined;
     },
-    `batch ${id} to end`,
+    `batch ${id} to reach ${statuses.join('|')}`,
     timeoutMs,
   );
 }
