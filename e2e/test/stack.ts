@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import { buildApp } from '@darkroom/api';
 import {
@@ -20,6 +22,7 @@ import {
   createS3Client,
   loadConfig,
   redisKeys,
+  startMetricsServer,
   type Config,
   type Queues,
 } from '@darkroom/shared';
@@ -49,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Run the worker in-process (default) or not at all (tests start child workers themselves). */
   worker?: boolean;
+  /** BullMQ telemetry (startTracing) for the API's queues and the in-process worker. */
+  telemetry?: Telemetry;
 }
 
 export interface Stack {
@@ -61,6 +66,8 @@ export interface Stack {
   apiUrl: string;
   /** The API itself, to ask which routes this build has (app.hasRoute). */
   app: ReturnType<typeof buildApp>;
+  /** The API's metrics port (what METRICS_PORT serves in production): `${metricsUrl}/metrics`. */
+  metricsUrl: string;
   redis: Redis;
   s3: S3Client;
   queues: Queues;
@@ -136,10 +143,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   for (const connection of [redis, apiRedis]) connection.on('error', () => undefined);
   await connectRedis(apiRedis);
   const keys = redisKeys(prefix);
-  const queues = createQueues(apiRedis, config);
+  const queues = createQueues(apiRedis, config, opts.telemetry);
   const s3 = createS3Client(config.s3);
-  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger });
+  const registry = new Registry();
+  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const metrics = await startMetricsServer({ host: '127.0.0.1', port: 0, registry });
   const address = app.server.address();
   const apiUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
 
@@ -156,6 +165,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           bucket,
           zai: createZaiClient({ ...config.zai, apiKey: config.zai.apiKey ?? '' }),
           logger,
+          ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
         });
   const children: ChildWorker[] = [];
 
@@ -188,6 +198,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     webhookSecret: created.webhook_secret,
     apiUrl,
     app,
+    metricsUrl: metrics.url,
     redis,
     s3,
     queues,
@@ -234,6 +245,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const child of children) await child.kill('SIGKILL');
     if (worker) await worker.close();
     await app.close();
+    await metrics.close();
     await receiver.close();
     await queues.close();
     await deleteKeys(redis, prefix);

@@ -4,6 +4,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import {
   FleetState,
   GenerationStore,
@@ -25,7 +26,9 @@ import { adminRoutes } from './routes/admin.ts';
 import { adminPageRoutes } from './routes/admin-pages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
-import { metricsRoutes } from './routes/metrics.ts';
+import { registerFleetMetrics } from './fleet-metrics.ts';
+import { registerHttpMetrics } from './http-metrics.ts';
+import { traceRequests } from './request-spans.ts';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +38,11 @@ export interface AppDeps {
   s3: S3Client;
   bucket: string;
   logger: Logger;
+  /**
+   * Where the API's metrics go (served on the metrics port by main.ts, never on this app's port).
+   * Default: a registry of its own that nothing serves.
+   */
+  metrics?: Registry;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -72,13 +80,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     void parseJson(request, body.toString('utf8'), done);
   });
+  traceRequests(app);
+  const registry = deps.metrics ?? new Registry();
+  registerHttpMetrics(app, registry);
+  registerFleetMetrics(registry, ctx, config.zai.maxConcurrency);
   app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
   healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
   adminRoutes(app, ctx);
   if (config.http.adminToken) adminPageRoutes(app, ctx, requireAdminToken(config.http.adminToken));
   void app.register((v1, _opts, done) => {

@@ -2,7 +2,7 @@
  * Builds the three BullMQ workers (generate, store, notify) around one WorkerContext.
  * Nothing here reads the environment or connects at import; main.ts owns the process.
  */
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Telemetry } from 'bullmq';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { Agent } from 'undici';
@@ -32,6 +32,7 @@ import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
 import { processStore } from './processors/store.ts';
 import { createWebhookDispatcher } from './webhook-sender.ts';
+import { measuredZai, noMetrics, timedJob, type WorkerMetrics } from './worker-metrics.ts';
 import type { ZaiClient } from './zai-client.ts';
 
 export interface WorkerDeps {
@@ -42,6 +43,10 @@ export interface WorkerDeps {
   bucket: string;
   zai: ZaiClient;
   logger: Logger;
+  /** Default: measures nothing. */
+  metrics?: WorkerMetrics;
+  /** BullMQ telemetry (startTracing): jobs continue the trace of whoever added them. */
+  telemetry?: Telemetry;
 }
 
 export interface RunningWorker {
@@ -54,7 +59,8 @@ export interface RunningWorker {
 export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, redis, logger } = deps;
   const keys = redisKeys(config.redis.prefix);
-  const queues = createQueues(redis, config);
+  const metrics = deps.metrics ?? noMetrics;
+  const queues = createQueues(redis, config, deps.telemetry);
   const fleet = new Fleet({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const limits = new AdaptiveLimit({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const imageDispatcher = new Agent({ connections: 64 });
@@ -68,7 +74,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     generations,
     tenants: new TenantStore(redis, keys),
     queues,
-    zai: limits.wrap(deps.zai),
+    zai: limits.wrap(measuredZai(deps.zai, metrics)),
     s3: deps.s3,
     bucket: deps.bucket,
     links: imageLinker(deps.s3, config.s3),
@@ -76,6 +82,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     pending: new PendingAnswers({ generations, redis, log: logger }),
     imageDispatcher,
     webhookDispatcher,
+    metrics,
   };
 
   await limits.start();
@@ -91,9 +98,10 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     autorun: false,
     // Jobs carry no retention of their own (an older deploy's jobs may: theirs wins).
     ...keepJobs(config),
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   };
   const workers = [
-    new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
+    new Worker(QUEUE.generate, (job: Job, token?: string) => timedJob(metrics, QUEUE.generate, () => processGenerate(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       // No limiter option: the fleet-wide rate (and the max that makes queue.rateLimit() bind) is
@@ -104,14 +112,14 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           attemptsMade >= config.zai.maxAttempts ? -1 : type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.store, (job: Job, token?: string) => processStore(ctx, job, token), {
+    new Worker(QUEUE.store, (job: Job, token?: string) => timedJob(metrics, QUEUE.store, () => processStore(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
-    new Worker(QUEUE.notify, (job: Job) => processNotify(ctx, job), {
+    new Worker(QUEUE.notify, (job: Job) => timedJob(metrics, QUEUE.notify, () => processNotify(ctx, job)), {
       ...common,
       concurrency: Math.max(8, config.worker.concurrency),
       settings: {

@@ -135,6 +135,10 @@ export const envSchema = z
     FAILED_RETENTION_HOURS: whole(1).default(24 * 30),
     IDEMPOTENCY_TTL_HOURS: whole(1).default(24),
 
+    METRICS_PORT: whole(0, 65_535).default(0),
+    METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -250,6 +254,13 @@ function shape(env: z.output<typeof envSchema>) {
       succeededSeconds: env.JOB_RETENTION_HOURS * 3600,
       failedSeconds: env.FAILED_RETENTION_HOURS * 3600,
       idempotencySeconds: env.IDEMPOTENCY_TTL_HOURS * 3600,
+    },
+    observability: {
+      /** 0 = no metrics server. */
+      metricsPort: env.METRICS_PORT,
+      metricsHost: env.METRICS_HOST,
+      /** Unset = no tracing SDK is started. */
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
     },
     logLevel: env.LOG_LEVEL,
   };

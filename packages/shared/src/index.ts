@@ -17,3 +17,5 @@ export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
 export * from './batch-record.ts';
+export * from './metrics-server.ts';
+export * from './tracing.ts';

@@ -7,7 +7,7 @@
  * store     → copies the image into S3 and verifies it, then enqueues notify
  * notify    → delivers one signed webhook event on its own retry schedule
  */
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from './config.ts';
 import { TransientError } from './errors.ts';
@@ -106,10 +106,11 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, config: Config): Queues {
+/** `telemetry` (tracing.ts) makes every add carry the active trace context into the job. */
+export function createQueues(connection: ConnectionOptions, config: Config, telemetry?: Telemetry): Queues {
   const opts = jobOptions(config);
   const make = <T>(name: QueueName) =>
-    new Queue<T>(name, { connection, prefix: config.redis.prefix, defaultJobOptions: opts[name] });
+    new Queue<T>(name, { connection, prefix: config.redis.prefix, defaultJobOptions: opts[name], ...(telemetry ? { telemetry } : {}) });
   const generate = make<GeneratePayload>(QUEUE.generate);
   const store = make<StorePayload>(QUEUE.store);
   const notify = make<NotifyPayload>(QUEUE.notify);

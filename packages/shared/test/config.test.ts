@@ -105,6 +105,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ S3_PRESIGN_TTL_SECONDS: '604801' })).toThrow(/S3_PRESIGN_TTL_SECONDS/);
   });
 
+  it('starts no metrics listener and no tracing unless told to', () => {
+    expect(loadConfig({}).observability).toEqual({ metricsPort: 0, metricsHost: '127.0.0.1', otlpEndpoint: undefined });
+    const on = loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' });
+    expect(on.observability).toEqual({ metricsPort: 9464, metricsHost: '0.0.0.0', otlpEndpoint: 'http://127.0.0.1:4318' });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://user:pw@collector:4317' })).toThrow(
+      'OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL (value not shown)',
+    );
+  });
+
   it('reads the API limits', () => {
     const config = loadConfig({ PROMPT_MAX_CHARS: '100', TENANT_MAX_UNFINISHED: '3', REDIS_MEMORY_HIGH_WATER: '0.75' });
     expect(config.limits).toMatchObject({ promptMaxChars: 100, tenantMaxUnfinished: 3, redisMemoryHighWater: 0.75 });

@@ -9,6 +9,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { TransientError, notifyPayload } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { sendWebhook } from '../webhook-sender.ts';
+import { stage, webhookOutcome } from '../worker-metrics.ts';
 
 export async function processNotify(ctx: WorkerContext, job: Job): Promise<void> {
   const p = notifyPayload.parse(job.data);
@@ -17,10 +18,17 @@ export async function processNotify(ctx: WorkerContext, job: Job): Promise<void>
   if (!secret) throw new UnrecoverableError(`tenant ${p.tenant} has no webhook secret`);
 
   const attempt = job.attemptsMade + 1;
-  const result = await sendWebhook(
-    { url: p.url, id: p.webhook_id, body: p.body, secret },
-    { dispatcher: ctx.webhookDispatcher, policy: ctx.config.webhooks, timeoutMs: ctx.config.webhooks.timeoutMs },
+  const result = await stage(
+    ctx.metrics,
+    'webhook',
+    () =>
+      sendWebhook(
+        { url: p.url, id: p.webhook_id, body: p.body, secret },
+        { dispatcher: ctx.webhookDispatcher, policy: ctx.config.webhooks, timeoutMs: ctx.config.webhooks.timeoutMs },
+      ),
+    (r) => !r.ok,
   );
+  ctx.metrics.webhookAttempt(webhookOutcome(result));
   const { forbidden: _forbidden, gone: _gone, retryAfterMs: _retryAfterMs, detail, ...entry } = result;
   const deliveries = ctx.keys.deliveries(p.id);
   await ctx.redis
