@@ -96,8 +96,10 @@ describe('Bull Board', () => {
     const queues = await call(stack, 'GET', '/admin/queues/api/queues', undefined, { cookie });
     expect(queues.status).toBe(200);
     expect((queues.json.queues as { name: string; readOnlyMode: boolean }[]).map((q) => [q.name, q.readOnlyMode]).sort()).toEqual([
+      ['finalize', true],
       ['generate', true],
       ['notify', true],
+      ['retries', true],
       ['store', true],
     ]);
     const forged = `${cookie.slice(0, -4)}AAAA`;

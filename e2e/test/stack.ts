@@ -64,6 +64,8 @@ export interface Stack {
   apiKey: string;
   webhookSecret: string;
   apiUrl: string;
+  /** The API itself, to ask which routes this build has (app.hasRoute). */
+  app: ReturnType<typeof buildApp>;
   /** The API's metrics port (what METRICS_PORT serves in production): `${metricsUrl}/metrics`. */
   metricsUrl: string;
   redis: Redis;
@@ -195,6 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     apiKey: created.api_key,
     webhookSecret: created.webhook_secret,
     apiUrl,
+    app,
     metricsUrl: metrics.url,
     redis,
     s3,

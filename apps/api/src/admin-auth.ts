@@ -105,6 +105,24 @@ export function requireAdminBrowser(ctx: Pick<ApiContext, 'config'>, path: strin
   };
 }
 
+/**
+ * onRequest hook for the admin routes a batch page's script calls: a Bearer admin token, or the
+ * login cookie of requireAdminBrowser (SameSite=Strict, and these routes take JSON bodies only, so
+ * another site cannot make a browser send them).
+ */
+export function requireAdminOrLogin(ctx: Pick<ApiContext, 'config'>) {
+  const tokens = ctx.config.http.adminTokens;
+  return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    const name = adminTokenName(tokens, bearerToken(request)) ?? cookieAdmin(tokens, readCookie(request, ADMIN_COOKIE));
+    if (!name) {
+      done(new ApiError('unauthorized', 'admin endpoints need "Authorization: Bearer <admin token>" (ADMIN_TOKEN or one of ADMIN_TOKENS)'));
+      return;
+    }
+    request.admin = { name };
+    done();
+  };
+}
+
 /** `url` with the value of a `token` query parameter (a dashboard login) replaced, for logs. */
 export function hideLoginToken(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]');

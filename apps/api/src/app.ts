@@ -15,7 +15,7 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
-import { hideLoginToken } from './admin-auth.ts';
+import { hideLoginToken, requireAdminBrowser } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
@@ -30,6 +30,7 @@ import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { batchResultsRoutes } from './routes/batch-results.ts';
 import { generationListRoutes } from './routes/generation-list.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { adminPageRoutes } from './routes/admin-pages.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { registerFleetMetrics } from './fleet-metrics.ts';
@@ -106,6 +107,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   adminTenantRoutes(app, ctx);
   adminQueueRoutes(app, ctx);
   adminGenerationRoutes(app, ctx);
+  // Browser pages: an admin token, or the login cookie (`?token=` once) that also covers /admin/v1.
+  if (config.http.adminTokens.length > 0) adminPageRoutes(app, ctx, requireAdminBrowser(ctx, '/admin'));
   void app.register((v1, _opts, done) => {
     v1.decorateRequest('tenant', '');
     v1.addHook('onRequest', authenticate(ctx));

@@ -23,7 +23,7 @@ import {
   type RetryRequest,
 } from '@darkroom/shared';
 import { audit } from '../admin-audit.ts';
-import { requireAdmin as adminHook } from '../admin-auth.ts';
+import { requireAdmin as adminHook, requireAdminOrLogin } from '../admin-auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { listBody, parseSearchQuery } from '../search-query.ts';
@@ -54,6 +54,8 @@ function adminName(request: FastifyRequest): string {
 export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): void {
   if (ctx.config.http.adminTokens.length === 0) return;
   const requireAdmin = adminHook(ctx);
+  // The batch page's retry button calls these two from a logged-in browser.
+  const requireAdminOrBrowser = requireAdminOrLogin(ctx);
   const retries = new RetryStore(ctx.redis, ctx.keys);
   const retryDeps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links };
   const adminExtra = (r: { tenant: string; failed_stage?: string | undefined; paid_generations: number; retries?: number | undefined }) => ({
@@ -80,7 +82,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return { retried: outcome.retried, generation: record ? { ...toJobView(record, undefined), ...adminExtra(record) } : null };
   });
 
-  app.post('/admin/v1/retries', { onRequest: requireAdmin }, async (request, reply) => {
+  app.post('/admin/v1/retries', { onRequest: requireAdminOrBrowser }, async (request, reply) => {
     const parsed = retryRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues);
     const body = parsed.data;
@@ -107,7 +109,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return found;
   };
 
-  app.get<{ Params: { id: string } }>('/admin/v1/retries/:id', { onRequest: requireAdmin }, async (request) => toRetryView(await ownRetry(request.params.id)));
+  app.get<{ Params: { id: string } }>('/admin/v1/retries/:id', { onRequest: requireAdminOrBrowser }, async (request) => toRetryView(await ownRetry(request.params.id)));
 
   app.post<{ Params: { id: string } }>('/admin/v1/retries/:id/abort', { onRequest: requireAdmin }, async (request) => {
     const found = await ownRetry(request.params.id);

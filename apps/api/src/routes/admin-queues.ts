@@ -22,7 +22,7 @@ export function adminQueueRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const board = new FastifyAdapter();
   board.setBasePath(QUEUES_PATH);
   createBullBoard({
-    queues: [ctx.queues.generate, ctx.queues.store, ctx.queues.notify, ctx.queues.retries].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+    queues: [ctx.queues.generate, ctx.queues.store, ctx.queues.notify, ctx.queues.finalize, ctx.queues.retries].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'Darkroom' } },
   });
