@@ -163,7 +163,7 @@ async function answer(
   const issued: IssuedImage = {
     url,
     sha256: image.sha256,
-    bytes: image.png.length,
+    bytes: image.bytes,
     width: request.width,
     height: request.height,
     prompt: request.prompt,
