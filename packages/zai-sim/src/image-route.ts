@@ -36,7 +36,7 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
     );
   }
 
-  const image = await state.images.get(ticket.seed, ticket.width, ticket.height);
+  const image = await state.images.get(ticket.seed, ticket.width, ticket.height, ticket.padBytes ?? 0);
   if (res.destroyed) return;
   const signal = abortOnClose(res);
   res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': image.bytes, 'Cache-Control': 'max-age=0' });

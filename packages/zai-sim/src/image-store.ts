@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { PNG_IEND, encodeRgbPng, pngChunk } from './png.ts';
 import { renderScanlines } from './pattern.ts';
 
@@ -34,8 +34,8 @@ export class ImageStore {
     this.#maxParallel = maxParallel;
   }
 
-  async get(seed: number, width: number, height: number): Promise<RenderedImage> {
-    const base = await this.#base(width, height);
+  async get(seed: number, width: number, height: number, padBytes = 0): Promise<RenderedImage> {
+    const base = await this.#base(width, height, padBytes);
     const tail = Buffer.concat([pngChunk('tEXt', Buffer.from(`zai-sim-seed\0${seed}`, 'latin1')), PNG_IEND]);
     return {
       parts: [base.head, tail],
@@ -44,15 +44,15 @@ export class ImageStore {
     };
   }
 
-  #base(width: number, height: number): Promise<SizeBase> {
-    const key = `${width}x${height}`;
+  #base(width: number, height: number, padBytes: number): Promise<SizeBase> {
+    const key = `${width}x${height}+${padBytes}`;
     const known = this.#bases.get(key);
     if (known) {
       this.#bases.delete(key);
       this.#bases.set(key, known);
       return known;
     }
-    const render = this.#render(width, height);
+    const render = this.#render(width, height, padBytes);
     this.#bases.set(key, render);
     render.catch(() => {
       if (this.#bases.get(key) === render) this.#bases.delete(key);
@@ -65,11 +65,13 @@ export class ImageStore {
     return render;
   }
 
-  async #render(width: number, height: number): Promise<SizeBase> {
+  async #render(width: number, height: number, padBytes: number): Promise<SizeBase> {
     await this.#acquire();
     try {
       const png = await encodeRgbPng(width, height, renderScanlines(width * 65_537 + height, width, height));
-      const head = png.subarray(0, png.length - PNG_IEND.length);
+      const pixels = png.subarray(0, png.length - PNG_IEND.length);
+      // Ancillary, private, safe-to-copy: decoders skip it.
+      const head = padBytes > 0 ? Buffer.concat([pixels, pngChunk('daRk', randomBytes(padBytes))]) : pixels;
       return { head, hash: createHash('sha256').update(head) };
     } finally {
       this.#release();
