@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, reason: { type: 'string' } } });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
-  const redis = createRedis(config.redis.url, 'client');
+  const redis = createRedis(config.redis, 'client');
   await connectRedis(redis);
   const keys = redisKeys(config.redis.prefix);
   try {

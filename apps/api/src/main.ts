@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   if (!config.s3.bucket) throw new ConfigError(['S3_BUCKET: is required to run the API']);
   const logger = createLogger({ level: config.logLevel, name: 'darkroom-api' });
 
-  const redis = createRedis(config.redis.url, 'client');
+  const redis = createRedis(config.redis, 'client');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
   await checkRedisSettings(redis, logger);

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   if (!config.zai.apiKey) throw new ConfigError(['ZAI_API_KEY: is required to run a worker']);
   if (!config.s3.bucket) throw new ConfigError(['S3_BUCKET: is required to run a worker']);
 
-  const redis = createRedis(config.redis.url, 'worker');
+  const redis = createRedis(config.redis, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
   await checkRedisSettings(redis, logger);
