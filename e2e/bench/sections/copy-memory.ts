@@ -20,7 +20,7 @@ async function peakFor(services: Services, padBytes: number, jobs: number): Prom
 }
 
 export async function copyMemory(services: Services, s: Settings): Promise<Row[]> {
-  const jobs = s.quick ? CONCURRENCY : 2 * CONCURRENCY;
+  const jobs = CONCURRENCY;
   const small: number[] = [];
   const large: number[] = [];
   try {

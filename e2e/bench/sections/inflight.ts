@@ -41,6 +41,7 @@ async function rawPutRate(services: Services, count: number, bytes: number, para
 export async function inflight(services: Services, s: Settings): Promise<Row[]> {
   const levels = s.quick ? [100, 1000] : [100, 1000, 5000];
   const rounds = s.quick ? 2 : 3;
+  const roundsAt = (c: number) => (c >= 5000 ? 2 : rounds);
   await services.sim.configure({ latencyMs: { standard: [LATENCY_MS, LATENCY_MS], hd: [LATENCY_MS, LATENCY_MS] }, imagePadBytes: 0 });
   const rows: Row[] = [];
   const store: number[] = [];
@@ -48,7 +49,7 @@ export async function inflight(services: Services, s: Settings): Promise<Row[]> 
   const whole: number[] = [];
   for (const c of levels) {
     const env = { WORKER_CONCURRENCY: String(c), ZAI_MAX_CONCURRENCY: String(c) };
-    const jobs = rounds * c;
+    const jobs = roundsAt(c) * c;
     const calls: number[] = [];
     const bare: number[] = [];
     const rss: number[] = [];

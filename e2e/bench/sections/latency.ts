@@ -34,11 +34,15 @@ async function once(services: Services, seconds: number): Promise<number[]> {
   await receiver.waitFor(ids.length, 120_000);
   const keys = redisKeys(PREFIX);
   const added: number[] = [];
+  const stored: number[] = [];
   for (const id of ids) {
-    const zai = JSON.parse((await services.redis.hget(keys.generation(id), 'zai')) ?? '{}') as { received_at?: number };
+    const [zaiField, completedAt] = await services.redis.hmget(keys.generation(id), 'zai', 'completed_at');
+    const zai = JSON.parse(zaiField ?? '{}') as { received_at?: number };
     const at = receiver.received.get(id);
     if (zai.received_at !== undefined && at !== undefined) added.push(at - zai.received_at);
+    if (zai.received_at !== undefined && completedAt) stored.push(Number(completedAt) - zai.received_at);
   }
+  progress(`answer → stored: p50 ${percentile(stored, 50)} ms, p99 ${percentile(stored, 99)} ms`);
   await worker.stop();
   await api.child.stop();
   await receiver.close();
