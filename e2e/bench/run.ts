@@ -4,6 +4,7 @@
  * on the same Redis), prints a table and writes bench/results/<YYYY-MM-DD>.json.
  *   BENCH_QUICK=1        one short run per figure, for development
  *   BENCH_SECTIONS=a,b   only these: enqueue, batch, pipeline, inflight, copy, latency, scaleout, adaptive
+ *                        (results then go to <date>-<sections>.json)
  *   BENCH_CPU_PROF=DIR   every worker writes a V8 CPU profile into DIR
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
   console.log(`\n${table(rows)}\n`);
   for (const r of rows) if (r.note) console.log(`- ${r.benchmark}, ${r.metric}: ${r.note}`);
   const date = started.toISOString().slice(0, 10);
-  const file = `${RESULTS}${date}${s.quick ? '-quick' : ''}.json`;
+  const only = process.env.BENCH_SECTIONS ? `-${wanted.join('-')}` : '';
+  const file = `${RESULTS}${date}${only}${s.quick ? '-quick' : ''}.json`;
   await mkdir(RESULTS, { recursive: true });
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryMB: Math.round(os.totalmem() / 1024 / 1024), node: process.version, loadavg: os.loadavg() };
   await writeFile(file, `${JSON.stringify({ started: started.toISOString(), quick: s.quick, runs: s.runs, machine, rows }, null, 2)}\n`);
