@@ -162,6 +162,17 @@ describe('batches (worker side)', () => {
     );
   });
 
+  test('batch.completed carries the estimated cost at PRICE_PER_IMAGE, as GET /v1/batches/:id does', async ({ launch }) => {
+    const stack = await launch({ env: { PRICE_PER_IMAGE: '0.015' } });
+    const { id } = await submitBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('priced', i) })), { webhook_url: stack.receiver.url });
+    const batch = await waitForBatch(stack, id, ['completed']);
+    const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`));
+    const event = deliveries.find((d) => d.id === `msg_${id}_completed`)!;
+    expect(event.verified).toBe(true);
+    expect(event.payload!.data).toMatchObject({ estimated_cost: { per_image: 0.015, images: 3, total: 0.045 } });
+    expect(batch.estimated_cost).toEqual({ per_image: 0.015, images: 3, total: 0.045 });
+  });
+
   test("results.jsonl of another tenant's batch is a 404", async ({ launch }) => {
     const stack = await launch({ worker: false });
     const { id } = await submitBatch(stack, [{ prompt: 'mine' }]);

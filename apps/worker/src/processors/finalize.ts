@@ -32,7 +32,7 @@ async function announceBatch(ctx: WorkerContext, batch: BatchRecord): Promise<vo
   const body = JSON.stringify({
     type: event,
     timestamp: new Date(batch.completed_at ?? Date.now()).toISOString(),
-    data: toBatchView(batch, { resultsUrl }),
+    data: toBatchView(batch, { resultsUrl, pricePerImage: ctx.config.batches.pricePerImage }),
   });
   if (batch.webhook?.webhook_id !== id) await setBatchWebhook(ctx.redis, ctx.keys, batch.id, { event, webhook_id: id, status: 'pending', attempts: 0 });
   await enqueueNotify(ctx.queues, { id: batch.id, tenant: batch.tenant, event, webhook_id: id, url: batch.webhook_url, body });
