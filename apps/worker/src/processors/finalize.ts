@@ -46,7 +46,9 @@ export async function processFinalize(ctx: WorkerContext, job: Job): Promise<voi
   if (batch?.status === 'finalizing') {
     const file = await writeResultsFile(ctx, batch);
     const status = endStatus(batch, file);
-    const ended = await endBatch(ctx.redis, ctx.keys, id, status, file);
+    // A batch outlives every item record it lists: it is kept as long as the longest of them.
+    const retention = Math.max(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds);
+    const ended = await endBatch(ctx.redis, ctx.keys, id, status, file, retention);
     log.info({ status, ended, lines: batch.total, bytes: file.bytes, key: file.key }, 'batch results written');
     batch = await batches.get(id);
   }
