@@ -6,7 +6,6 @@
  *   BENCH_SECTIONS=a,b   only these: enqueue, batch, pipeline, inflight, copy, latency, scaleout, adaptive
  *                        (results then go to <date>-<sections>.json)
  *   BENCH_CPU_PROF=DIR   every worker writes a V8 CPU profile into DIR
- *   BENCH_API_NODE_OPTIONS  NODE_OPTIONS for the API of the batch section (e.g. --max-old-space-size=96)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
