@@ -1,7 +1,8 @@
 /**
  * Benchmark 4: in-flight capacity. Simulator latency 2 s, 1024x1024 images, one worker with
  * WORKER_CONCURRENCY = ZAI_MAX_CONCURRENCY = C for C in 100, 1000, 5000.
- * - Generate stage alone (store queue paused): Z.AI calls/s against Little's law, C / 2 s; worker peak RSS.
+ * - Generate stage alone (store queue paused): Z.AI calls/s against Little's law, C / 2 s, and
+ *   against a bare BullMQ worker making the same call; the worker's peak RSS by then.
  * - Store stage alone, at C = 1000 (the answers saved above, store queue resumed, nothing left
  *   to generate): images/s through store → notify, against raw SDK PutObject of the same bytes to
  *   the same S3 server at the same concurrency, in the same run. This is the store stage's ceiling.
@@ -47,6 +48,7 @@ export async function inflight(services: Services, s: Settings): Promise<Row[]> 
   const store: number[] = [];
   const raw: number[] = [];
   const whole: number[] = [];
+  const storeRss: number[] = [];
   for (const c of levels) {
     const env = { WORKER_CONCURRENCY: String(c), ZAI_MAX_CONCURRENCY: String(c) };
     const jobs = roundsAt(c) * c;
@@ -62,6 +64,7 @@ export async function inflight(services: Services, s: Settings): Promise<Row[]> 
       const started = Date.now();
       const done = await completed(services, 'generate', jobs, 600_000);
       calls.push((jobs * 1000) / (done - started));
+      rss.push(await worker.peakRss());
       if (c === STORE_AT) {
         await setPaused(services, 'store', false);
         const storeStarted = Date.now();
@@ -69,7 +72,7 @@ export async function inflight(services: Services, s: Settings): Promise<Row[]> 
         store.push((jobs * 1000) / (last - storeStarted));
         progress(`store stage alone: ${store.at(-1)?.toFixed(1)} images/s`);
       }
-      rss.push(await worker.peakRss());
+      if (c === STORE_AT) storeRss.push(await worker.peakRss());
       const bytes = await imageBytes(services);
       await worker.stop();
       await accepted.receiver.close();
@@ -136,6 +139,16 @@ export async function inflight(services: Services, s: Settings): Promise<Row[]> 
         target: 'named ceiling',
         runs: { darkroom: store, baseline: raw },
         note: 'the store stage downloads the image, PutObjects it, reads it back for its sha256, then the notify stage sends the webhook',
+      }),
+      row({
+        benchmark: '4 store stage alone',
+        metric: `worker peak RSS after the store stage at ${STORE_AT}`,
+        unit: 'MB',
+        darkroom: median(storeRss),
+        baseline: null,
+        baselineName: '',
+        target: '',
+        runs: { darkroom: storeRss, baseline: [] },
       }),
       row({
         benchmark: '4 whole pipeline, sim 2 s',
