@@ -10,9 +10,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { row, settings, table, type Row, type Settings } from './harness/figures.ts';
+import { settings, table, type Row, type Settings } from './harness/figures.ts';
 import { startServices, type Services } from './harness/services.ts';
 import { adaptive } from './sections/adaptive.ts';
+import { batchAccept } from './sections/batch-accept.ts';
 import { copyMemory } from './sections/copy-memory.ts';
 import { enqueue } from './sections/enqueue.ts';
 import { inflight } from './sections/inflight.ts';
@@ -24,10 +25,7 @@ const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
 const SECTIONS: Record<string, (services: Services, s: Settings) => Promise<Row[]>> = {
   enqueue,
-  batch: () =>
-    Promise.resolve([
-      row({ benchmark: '2 batch accept', metric: 'not measured, batches not built in this branch', unit: '', darkroom: null, baseline: null, baselineName: 'Queue.addBulk', target: '>= 50%, RSS < 300 MB' }),
-    ]),
+  batch: batchAccept,
   pipeline,
   inflight,
   copy: copyMemory,
