@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   FleetState,
@@ -20,7 +20,8 @@ import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
-import { adminRoutes } from './routes/admin.ts';
+import { openApiDocs } from './openapi.ts';
+import { adminGuard, adminRoutes } from './routes/admin.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   s3: S3Client;
   bucket: string;
   logger: Logger;
+  /** Sees every route as it is registered (the test that each one is documented). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -75,14 +78,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
-  adminRoutes(app, ctx);
-  void app.register((v1, _opts, done) => {
-    v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx.tenants));
-    generationRoutes(v1, ctx);
-    done();
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  // Every route is added inside this plugin, after the OpenAPI generator, so that it sees them all.
+  void app.register(async (api) => {
+    const adminToken = config.http.adminToken;
+    await openApiDocs(api, { adminOnRequest: adminToken ? adminGuard(adminToken) : undefined });
+    healthRoutes(api, ctx);
+    metricsRoutes(api, ctx);
+    adminRoutes(api, ctx);
+    await api.register((v1, _opts, done) => {
+      v1.decorateRequest('tenant', '');
+      v1.addHook('onRequest', authenticate(ctx.tenants));
+      generationRoutes(v1, ctx);
+      done();
+    });
   });
   return app;
 }

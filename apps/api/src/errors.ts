@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ReplyError } from 'ioredis';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const API_ERRORS = {
   validation_error: 400,
@@ -46,6 +46,32 @@ export class ApiError extends Error {
     return API_ERRORS[this.code];
   }
 }
+
+/** The body of every error answer: documented once, as the component `Error`. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]]).describe('Stable and machine-readable; the HTTP status follows from it'),
+      message: z.string(),
+      details: z
+        .array(z.object({ field: z.string().describe('The offending field, `(body)` for the body as a whole, or a header name'), message: z.string() }))
+        .optional()
+        .describe('For validation_error: every offending field at once'),
+    }),
+  })
+  .meta({
+    id: 'Error',
+    examples: [
+      {
+        error: {
+          code: 'validation_error',
+          message: 'invalid request: size width must be divisible by 16 (got 1000)',
+          details: [{ field: 'size', message: 'width must be divisible by 16 (got 1000)' }],
+        },
+      },
+      { error: { code: 'not_found', message: 'no generation gen_00000000000000000000000000000000' } },
+    ],
+  });
 
 export function errorBody(code: ApiErrorCode, message: string, details?: FieldProblem[]) {
   return { error: { code, message, ...(details ? { details } : {}) } };

@@ -37,8 +37,17 @@ const size = z.string().superRefine((value, ctx) => {
   }
 });
 
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * Any JSON value, as z.json() checks it, but recursive through itself: a named component refers to
+ * itself in the OpenAPI document, where z.json()'s inner recursion would leave a dangling reference.
+ */
+const jsonValue: z.ZodType<JsonValue> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]))
+  .meta({ id: 'JsonValue', description: 'Any JSON value' });
+
 const metadata = z
-  .record(z.string(), z.json(), { error: 'must be a JSON object' })
+  .record(z.string(), jsonValue, { error: 'must be a JSON object' })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
   });
@@ -94,11 +103,26 @@ export type ZaiRequest = z.output<typeof zaiRequestSchema>;
 
 /** The API's request schema; `promptMaxChars` comes from PROMPT_MAX_CHARS. */
 export function generationRequestSchema(limits: { promptMaxChars: number } = { promptMaxChars: PROMPT_MAX_CHARS }) {
-  return z.strictObject({
-    ...zaiRequestShape(limits.promptMaxChars),
-    webhook_url: webhookUrlSchema.optional(),
-    metadata: metadata.optional(),
-  });
+  const shape = zaiRequestShape(limits.promptMaxChars);
+  return z
+    .strictObject({
+      model: shape.model.meta({ description: `The Z.AI model: ${ZAI_MODEL} (any letter case)`, examples: [ZAI_MODEL] }),
+      prompt: shape.prompt.meta({ description: `What to draw: at most ${limits.promptMaxChars} characters`, examples: ['a red bicycle leaning on a wall'] }),
+      quality: shape.quality,
+      size: shape.size.meta({
+        description: `WIDTHxHEIGHT: each side ${SIZE_SIDE_MIN} to ${SIZE_SIDE_MAX} px in steps of ${SIZE_STEP}, at most ${SIZE_MAX_PIXELS} pixels`,
+        examples: ['1024x1024', '1440x720', '768x1344'],
+      }),
+      user_id: shape.user_id.meta({ description: "The end user's id, passed on to Z.AI" }),
+      webhook_url: webhookUrlSchema.optional().meta({ description: 'Receives the job once it ends, signed (Standard Webhooks)' }),
+      metadata: metadata.optional().meta({ description: `Yours, returned as given: a JSON object of at most ${METADATA_MAX_BYTES} bytes` }),
+    })
+    .meta({
+      examples: [
+        { model: ZAI_MODEL, prompt: 'a red bicycle leaning on a wall' },
+        { model: ZAI_MODEL, prompt: 'a lighthouse at dusk', quality: 'hd', size: '1440x720', webhook_url: 'https://example.com/hooks/darkroom', metadata: { order: 'A-1001' } },
+      ],
+    });
 }
 export type GenerationRequest = z.output<ReturnType<typeof generationRequestSchema>>;
 

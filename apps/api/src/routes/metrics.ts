@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { readFleetCounts, readZaiLimits, type ZaiLimits } from '@darkroom/shared';
+import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
+import { errorResponses } from '../openapi.ts';
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'paused', 'failed', 'completed'] as const;
 
@@ -102,7 +104,15 @@ export function metricsRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   let scrape: Promise<string> | undefined;
-  app.get('/metrics', async (_request, reply) => {
+  const schema = {
+    summary: 'Prometheus metrics',
+    tags: ['health'],
+    response: {
+      200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
+      ...errorResponses('service_unavailable'),
+    },
+  };
+  app.get('/metrics', { schema }, async (_request, reply) => {
     scrape ??= (async () => {
       limits = await readZaiLimits(ctx.redis, ctx.keys);
       return registry.metrics();
