@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { buildApp } from '@darkroom/api';
+import { buildApp, type AppDeps } from '@darkroom/api';
 import {
   GenerationStore,
   TenantStore,
@@ -49,6 +49,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Run the worker in-process (default) or not at all (tests start child workers themselves). */
   worker?: boolean;
+  /** Sees every route the API registers. */
+  onRoute?: AppDeps['onRoute'];
 }
 
 export interface Stack {
@@ -136,7 +138,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const keys = redisKeys(prefix);
   const queues = createQueues(apiRedis, config);
   const s3 = createS3Client(config.s3);
-  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger });
+  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, onRoute: opts.onRoute });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const apiUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';

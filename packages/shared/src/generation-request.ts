@@ -117,11 +117,15 @@ export function generationRequestSchema(limits: { promptMaxChars: number } = { p
       webhook_url: webhookUrlSchema.optional().meta({ description: 'Receives the job once it ends, signed (Standard Webhooks)' }),
       metadata: metadata.optional().meta({ description: `Yours, returned as given: a JSON object of at most ${METADATA_MAX_BYTES} bytes` }),
     })
+    // As named Example Objects: zod drops `examples` from the input side of a transforming schema.
     .meta({
-      examples: [
-        { model: ZAI_MODEL, prompt: 'a red bicycle leaning on a wall' },
-        { model: ZAI_MODEL, prompt: 'a lighthouse at dusk', quality: 'hd', size: '1440x720', webhook_url: 'https://example.com/hooks/darkroom', metadata: { order: 'A-1001' } },
-      ],
+      'x-examples': {
+        minimal: { summary: 'The fields Z.AI needs', value: { model: ZAI_MODEL, prompt: 'a red bicycle leaning on a wall' } },
+        full: {
+          summary: 'Every field',
+          value: { model: ZAI_MODEL, prompt: 'a lighthouse at dusk', quality: 'hd', size: '1440x720', user_id: 'user-1001', webhook_url: 'https://example.com/hooks/darkroom', metadata: { order: 'A-1001' } },
+        },
+      },
     });
 }
 export type GenerationRequest = z.output<ReturnType<typeof generationRequestSchema>>;
