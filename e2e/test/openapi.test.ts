@@ -2,6 +2,8 @@
  * The OpenAPI documents match the running API: every route Fastify registers is in one of them,
  * every example matches its schema, and real answers match the documented schemas.
  */
+import { readFile } from 'node:fs/promises';
+import { CLIENT_TYPES, renderClientTypes } from './client-types.ts';
 import { Contract, fetchDocuments, type OpenApiDocument } from './contract.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { waitUntil } from './wait.ts';
@@ -129,6 +131,16 @@ describe('OpenAPI documents', () => {
     const pub = await without.request<OpenApiDocument>('GET', '/openapi.json', undefined, { authorization: '' });
     expect(pub.status).toBe(200);
     expect(Object.keys(pub.body.paths)).toContain('/v1/images/generations');
+  });
+
+  test("the typed client's generated types are those of the served documents (else: pnpm client:generate)", async ({ launch }) => {
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
+    const docs = await fetchDocuments(stack.apiUrl, ADMIN);
+    for (const [which, { file, source }] of Object.entries(CLIENT_TYPES)) {
+      const committed = await readFile(file, 'utf8');
+      const current = await renderClientTypes(docs[which as keyof typeof docs], source);
+      expect(committed === current, `${file.pathname} is stale: run pnpm client:generate`).toBe(true);
+    }
   });
 
   test('/docs serves the reference UI, its script locally, over /openapi.json', async ({ launch }) => {

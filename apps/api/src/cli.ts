@@ -1,10 +1,11 @@
 /**
  * `pnpm darkroom …`: operator commands that act on Redis directly.
  *   keys create --tenant NAME   issue an API key; prints {"tenant","api_key","webhook_secret"}
- *   fleet status | fleet resume  read or lift a fleet-wide pause of generation
+ *   fleet status | fleet resume  read or lift a fleet-wide pause of generation (as GET /admin/fleet, POST /admin/fleet/resume print)
  *   fleet pause --reason TEXT    pause generation by hand; only `fleet resume` (or the admin route) lifts it
  */
 import { parseArgs } from 'node:util';
+import type { FleetPaused, FleetResumed, FleetStatus } from '@darkroom/client';
 import {
   ConfigError,
   FleetState,
@@ -50,12 +51,18 @@ async function main(argv: string[]): Promise<number> {
       const queues = createQueues(redis, config);
       try {
         const fleet = new FleetState(redis, keys, queues.generate);
+        // The same answers as the admin routes, typed by the admin document's generated types.
         if (action === 'pause' && reason.success) {
-          console.log(JSON.stringify({ paused: true, reason: await fleet.pauseManually(reason.data) }));
+          console.log(JSON.stringify({ paused: true, reason: await fleet.pauseManually(reason.data) } satisfies FleetPaused));
           return 0;
         }
-        const state = action === 'resume' ? await fleet.resume() : await fleet.read();
-        console.log(JSON.stringify(action === 'resume' ? { resumed: Boolean(state), was: state ?? null } : { paused: Boolean(state), reason: state ?? null }));
+        if (action === 'resume') {
+          const was = await fleet.resume();
+          console.log(JSON.stringify({ paused: false, resumed: Boolean(was), was: was ?? null } satisfies FleetResumed));
+          return 0;
+        }
+        const state = await fleet.read();
+        console.log(JSON.stringify({ paused: Boolean(state), reason: state ?? null } satisfies FleetStatus));
         return 0;
       } finally {
         await queues.close();
