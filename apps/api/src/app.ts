@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import {
   FleetState,
@@ -61,7 +61,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
 
   const logger: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.http.bodyLimit,
+    return503OnClosing: true,
+    // A URL that cannot be decoded, or a path segment longer than the router takes (100
+    // characters: far past any id), names nothing here: the same 404 as an unknown route.
+    frameworkErrors: (_err, request, reply) => {
+      void notFound(request, reply);
+    },
+  });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -74,9 +85,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void parseJson(request, body.toString('utf8'), done);
   });
   app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler(notFound);
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   // Every route is added inside this plugin, after the OpenAPI generator, so that it sees them all.
