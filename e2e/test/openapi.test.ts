@@ -98,6 +98,10 @@ describe('OpenAPI documents', () => {
       return res.body.deliveries.length > 0 ? res : undefined;
     }, 'a webhook delivery to be recorded');
     check(contract, 'GET', `/v1/images/generations/${id}/deliveries`, deliveries);
+    // The webhook's body is the document's GenerationEvent, which its `webhooks` name for the event.
+    const [delivery] = await stack.receiver.waitFor((d) => d.length > 0);
+    expect(contract.problems(['components', 'schemas', 'GenerationEvent'], delivery!.payload)).toEqual([]);
+    expect(Object.keys(contract.doc.webhooks ?? {})).toContain(delivery!.payload!.type);
 
     for (const [method, url, body] of [
       ['POST', '/v1/images/generations', { model: 'x', prompt: '' }],

@@ -18,6 +18,7 @@ import scalarReference from '@scalar/fastify-api-reference';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { WEBHOOK_EVENTS } from '@darkroom/shared';
 import type { z } from 'zod';
 import { API_ERRORS, errorBodySchema, type ApiErrorCode } from './errors.ts';
 
@@ -70,12 +71,13 @@ function referencedSchemas(value: unknown, schemas: Record<string, unknown>, fou
 }
 
 /** The part of the whole document whose paths `keep` selects, with only the schemas those use. */
-function slice(doc: Document, keep: (path: string) => boolean, info: Partial<OpenAPIV3_1.InfoObject>): Document {
+function slice(doc: Document, keep: (path: string) => boolean, info: Partial<OpenAPIV3_1.InfoObject>, withWebhooks: boolean): Document {
   const paths = Object.fromEntries(Object.entries(doc.paths ?? {}).filter(([path]) => keep(path)));
+  const { webhooks, ...rest } = doc;
   const all = doc.components?.schemas ?? {};
-  const used = referencedSchemas(paths, all);
+  const used = referencedSchemas(withWebhooks ? [paths, webhooks] : paths, all);
   const schemas = Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
-  return { ...doc, info: { ...doc.info, ...info }, paths, components: { ...doc.components, schemas } };
+  return { ...rest, ...(withWebhooks ? { webhooks } : {}), info: { ...doc.info, ...info }, paths, components: { ...doc.components, schemas } };
 }
 
 export interface DocsOptions {
@@ -99,6 +101,19 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
         version: '1.0.0',
         description: 'Durable, scalable job system for Z.AI image generation: queue a generation, get the stored image by polling or by webhook.',
       },
+      webhooks: Object.fromEntries(
+        WEBHOOK_EVENTS.map((event) => [
+          event,
+          {
+            post: {
+              summary: `The generation ${event.split('.').at(-1) ?? ''}: sent to its webhook_url`,
+              description: 'Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.',
+              requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}GenerationEvent` } } } },
+              responses: { '200': { description: 'Any 2xx: delivered' }, '410': { description: 'Gone: no more attempts' } },
+            },
+          },
+        ]),
+      ),
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (`pnpm darkroom keys create --tenant NAME`)' },
@@ -107,6 +122,8 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
       },
     },
     transform: jsonSchemaTransform,
+    // `webhooks` holds no schema of its own: each refers to the zod-made component GenerationEvent.
+    // @fastify/swagger takes it from here, beside the info and components above.
     transformObject: jsonSchemaTransformObject,
   });
 
@@ -115,8 +132,8 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
     if (!cached) {
       const whole = app.swagger() as Document;
       cached = {
-        public: slice(whole, (path) => !path.startsWith(ADMIN_PREFIX), {}),
-        admin: slice(whole, (path) => path.startsWith(ADMIN_PREFIX), { title: 'Darkroom admin' }),
+        public: slice(whole, (path) => !path.startsWith(ADMIN_PREFIX), {}, true),
+        admin: slice(whole, (path) => path.startsWith(ADMIN_PREFIX), { title: 'Darkroom admin' }, false),
       };
     }
     return cached;

@@ -30,6 +30,7 @@ import {
   type ErrorDetail,
   type GenerationRecord,
   type Logger,
+  type WebhookBody,
   type WebhookEvent,
 } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
@@ -66,7 +67,7 @@ export async function announce(ctx: WorkerContext, record: GenerationRecord): Pr
     type: event,
     timestamp: new Date(record.completed_at ?? Date.now()).toISOString(),
     data: toJobView(record, imageUrl),
-  });
+  } satisfies WebhookBody);
   if (!record.webhook) {
     await ctx.generations.update(record.id, { webhook: { event, webhook_id: id, status: 'pending', attempts: 0 } });
   }

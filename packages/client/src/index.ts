@@ -11,6 +11,8 @@ export type { paths };
 export type Generation = components['schemas']['Generation'];
 export type GenerationRequest = paths['/v1/images/generations']['post']['requestBody']['content']['application/json'];
 export type ErrorBody = components['schemas']['Error'];
+/** A webhook's body (the document's `webhooks`), for receivers. */
+export type GenerationEvent = components['schemas']['GenerationEvent'];
 
 type AdminJson<P extends keyof adminPaths, M extends 'get' | 'post'> = adminPaths[P][M] extends {
   responses: { 200: { content: { 'application/json': infer Body } } };

@@ -457,7 +457,104 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "image.generation.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The generation succeeded: sent to its webhook_url
+         * @description Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["GenerationEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: no more attempts */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "image.generation.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The generation failed: sent to its webhook_url
+         * @description Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["GenerationEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: no more attempts */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description Any JSON value */
@@ -578,6 +675,17 @@ export interface components {
             } | null;
             batch_id?: string;
         };
+        /** @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers) with the tenant webhook secret */
+        GenerationEvent: {
+            /** @enum {string} */
+            type: "image.generation.succeeded" | "image.generation.failed";
+            /**
+             * Format: date-time
+             * @description When the job ended
+             */
+            timestamp: string;
+            data: components["schemas"]["Generation"];
+        };
         /**
          * @example {
          *       "error": {
@@ -618,17 +726,26 @@ export interface components {
          * @example {
          *       "id": "gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f",
          *       "webhook": {
-         *         "event": "generation.succeeded",
-         *         "webhook_id": "msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f",
+         *         "event": "image.generation.succeeded",
+         *         "webhook_id": "msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded",
          *         "status": "delivered",
-         *         "attempts": 1,
+         *         "attempts": 2,
          *         "last_status_code": 200
          *       },
          *       "deliveries": [
          *         {
          *           "attempt": 1,
-         *           "webhook_id": "msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f",
+         *           "webhook_id": "msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded",
          *           "at": "2026-01-05T10:00:09.600Z",
+         *           "status_code": 503,
+         *           "ms": 12,
+         *           "error": "HTTP 503",
+         *           "ok": false
+         *         },
+         *         {
+         *           "attempt": 2,
+         *           "webhook_id": "msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded",
+         *           "at": "2026-01-05T10:00:14.650Z",
          *           "status_code": 200,
          *           "ms": 41,
          *           "error": null,
@@ -641,7 +758,8 @@ export interface components {
             id: string;
             /** @description null when the generation has no webhook_url */
             webhook: {
-                event: string;
+                /** @enum {string} */
+                event: "image.generation.succeeded" | "image.generation.failed";
                 webhook_id: string;
                 /** @enum {string} */
                 status: "pending" | "delivered" | "failed";

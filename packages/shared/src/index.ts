@@ -16,3 +16,4 @@ export * from './net-guard.ts';
 export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
+export * from './webhook-body.ts';

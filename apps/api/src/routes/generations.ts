@@ -11,6 +11,7 @@ import {
   jobViewSchema,
   newGenerationId,
   toJobView,
+  WEBHOOK_EVENTS,
   zaiFields,
   type GenerationRecord,
 } from '@darkroom/shared';
@@ -47,7 +48,7 @@ const deliveriesSchema = z
     id: z.string(),
     webhook: z
       .object({
-        event: z.string(),
+        event: z.enum(WEBHOOK_EVENTS),
         webhook_id: z.string(),
         status: z.enum(['pending', 'delivered', 'failed']),
         attempts: z.number().int(),
@@ -63,8 +64,17 @@ const deliveriesSchema = z
     examples: [
       {
         id: 'gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f',
-        webhook: { event: 'generation.succeeded', webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f', status: 'delivered', attempts: 1, last_status_code: 200 },
-        deliveries: [{ attempt: 1, webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f', at: '2026-01-05T10:00:09.600Z', status_code: 200, ms: 41, error: null, ok: true }],
+        webhook: {
+          event: 'image.generation.succeeded',
+          webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded',
+          status: 'delivered',
+          attempts: 2,
+          last_status_code: 200,
+        },
+        deliveries: [
+          { attempt: 1, webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded', at: '2026-01-05T10:00:09.600Z', status_code: 503, ms: 12, error: 'HTTP 503', ok: false },
+          { attempt: 2, webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded', at: '2026-01-05T10:00:14.650Z', status_code: 200, ms: 41, error: null, ok: true },
+        ],
       },
     ],
   });
