@@ -23,7 +23,7 @@ import type { z } from 'zod';
 import { API_ERRORS, errorBodySchema, type ApiErrorCode } from './errors.ts';
 
 /** Admin routes live under this prefix and go in the admin document only. */
-export const ADMIN_PREFIX = '/admin/';
+const ADMIN_PREFIX = '/admin/';
 
 export const API_KEY_SECURITY = [{ apiKey: [] }];
 export const ADMIN_SECURITY = [{ adminToken: [] }];
@@ -101,6 +101,7 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
         version: '1.0.0',
         description: 'Durable, scalable job system for Z.AI image generation: queue a generation, get the stored image by polling or by webhook.',
       },
+      // No schema of their own: each refers to the zod-made component GenerationEvent.
       webhooks: Object.fromEntries(
         WEBHOOK_EVENTS.map((event) => [
           event,
@@ -122,8 +123,6 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
       },
     },
     transform: jsonSchemaTransform,
-    // `webhooks` holds no schema of its own: each refers to the zod-made component GenerationEvent.
-    // @fastify/swagger takes it from here, beside the info and components above.
     transformObject: jsonSchemaTransformObject,
   });
 
