@@ -16,6 +16,7 @@
  */
 import { readZaiLimits, redisKeys, type ZaiLimits } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
+import { sample } from './scrape.ts';
 import { allSucceeded, slotUse, submit } from './slot-use.ts';
 import type { Stack } from './stack.ts';
 import { waitUntil } from './wait.ts';
@@ -103,10 +104,9 @@ describe('adaptive Z.AI concurrency', () => {
     const ready = (await (await fetch(`${stack.apiUrl}/readyz`)).json()) as { zai: { concurrency: Record<string, unknown> } };
     expect(ready.zai.concurrency).toMatchObject({ ceiling: 16, cap: 12, discovered_limit: 12 });
     expect(ready.zai.concurrency.refusals_per_minute).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-    expect(metrics).toContain('darkroom_zai_concurrency_cap 12');
-    expect(metrics).toContain('darkroom_zai_concurrency_ceiling 16');
-    expect(metrics).toMatch(/darkroom_zai_concurrency_refusals_per_minute [1-9]/);
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_zai_concurrency_cap')).toBe(12);
+    expect(await sample(stack.metricsUrl, 'darkroom_zai_concurrency_ceiling')).toBe(16);
+    expect(await sample(stack.metricsUrl, 'darkroom_zai_concurrency_refusals_per_minute')).toBeGreaterThan(0);
     expect(worker.process.exitCode, worker.output()).toBeNull();
   });
 

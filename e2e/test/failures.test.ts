@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { readZaiLimits, redisKeys } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
+import { sample } from './scrape.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
 import { waitUntil } from './wait.ts';
 
@@ -119,9 +120,8 @@ describe('Z.AI failures', () => {
     await waitUntil(async () => ((await stack.queues.generate.getJobCountByTypes('paused')) === 2 ? true : undefined), 'both jobs held by the pause');
     expect(sim.stats().calls).toBe(1);
     for (const id of [first, second]) expect((await stack.generations.get(id))?.status).toBe('queued');
-    const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-    expect(metrics).toContain('darkroom_generation_paused{reason="1113"} 1');
-    expect(metrics).toContain('darkroom_queue_jobs{queue="generate",state="paused"} 2');
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_generation_paused{reason="1113"}')).toBe(1);
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_queue_jobs{queue="generate",state="paused"}')).toBe(2);
 
     const denied = await fetch(`${stack.apiUrl}/admin/fleet/resume`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
     expect(denied.status).toBe(401);
@@ -129,9 +129,8 @@ describe('Z.AI failures', () => {
     expect(await resumed.json()).toMatchObject({ resumed: true, was: { code: '1113' } });
     for (const id of [first, second]) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
     await expectPaid(sim, { jobs: 2, undelivered: 0 });
-    const after = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-    expect(after).toContain('darkroom_generation_paused{reason=""} 0');
-    expect(after).toContain('darkroom_queue_jobs{queue="generate",state="completed"} 2');
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_generation_paused{reason=""}')).toBe(0);
+    await expect.poll(() => sample(stack.metricsUrl, 'darkroom_queue_jobs{queue="generate",state="completed"}')).toBe(2);
   });
 
   test('a locked account (1112) pauses the fleet until a free probe shows it works again', async ({ launch, sim }) => {
@@ -240,7 +239,7 @@ describe('webhook delivery', () => {
     expect(new Set(stack.receiver.deliveries.map((d) => d.id))).toEqual(new Set([`msg_${id}_succeeded`]));
 
     stack.receiver.respondWith(200);
-    const redeliver = await fetch(`${stack.apiUrl}/admin/generations/${id}/webhook/redeliver`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    const redeliver = await fetch(`${stack.apiUrl}/admin/v1/generations/${id}/webhook/redeliver`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
     expect(redeliver.status).toBe(200);
     await expect.poll(async () => (await stack.request<Log>('GET', path)).body.webhook?.status, { timeout: 10_000 }).toBe('delivered');
     expect(stack.receiver.deliveries.at(-1)!.id).toBe(`msg_${id}_succeeded`);

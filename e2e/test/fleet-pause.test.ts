@@ -66,11 +66,11 @@ describe('resuming a paused fleet', () => {
 
   test('a pause set by an operator survives the upkeep: no probe, no call, until an admin resumes', async ({ launch, sim }) => {
     const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_PAUSE_PROBE_MS: '200' } });
-    const missing = await admin(stack, '/admin/fleet/pause', {});
+    const missing = await admin(stack, '/admin/v1/fleet/pause', {});
     expect(missing.status).toBe(400);
     expect(await missing.json()).toMatchObject({ error: { code: 'validation_error', details: [{ field: 'reason' }] } });
 
-    const paused = await admin(stack, '/admin/fleet/pause', { reason: 'invoice dispute with Z.AI' });
+    const paused = await admin(stack, '/admin/v1/fleet/pause', { reason: 'invoice dispute with Z.AI' });
     expect(await paused.json()).toMatchObject({ paused: true, reason: { code: 'manual', manual: true, message: 'invoice dispute with Z.AI' } });
     const ids = await Promise.all([1, 2].map(async () => String((await stack.generate(body)).body.id)));
     await waitUntil(async () => ((await stack.queues.generate.getJobCountByTypes('paused')) === 2 ? true : undefined), 'both jobs held');
@@ -83,7 +83,7 @@ describe('resuming a paused fleet', () => {
     const ready = (await (await fetch(`${stack.apiUrl}/readyz`)).json()) as { generation: { paused: boolean; reason: { code: string } } };
     expect(ready.generation).toMatchObject({ paused: true, reason: { code: 'manual' } });
 
-    const resumed = await admin(stack, '/admin/fleet/resume');
+    const resumed = await admin(stack, '/admin/v1/fleet/resume');
     expect(await resumed.json()).toMatchObject({ resumed: true, was: { code: 'manual' } });
     for (const id of ids) expect((await stack.waitForStatus(id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });

@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import { buildApp, type AppDeps } from '@darkroom/api';
 import {
@@ -20,6 +22,7 @@ import {
   createS3Client,
   loadConfig,
   redisKeys,
+  startMetricsServer,
   type Config,
   type Queues,
 } from '@darkroom/shared';
@@ -51,6 +54,8 @@ export interface StackOptions {
   worker?: boolean;
   /** Sees every route the API registers. */
   onRoute?: AppDeps['onRoute'];
+  /** BullMQ telemetry (startTracing) for the API's queues and the in-process worker. */
+  telemetry?: Telemetry;
 }
 
 export interface Stack {
@@ -61,6 +66,8 @@ export interface Stack {
   apiKey: string;
   webhookSecret: string;
   apiUrl: string;
+  /** The API's metrics port (what METRICS_PORT serves in production): `${metricsUrl}/metrics`. */
+  metricsUrl: string;
   redis: Redis;
   s3: S3Client;
   queues: Queues;
@@ -136,10 +143,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   for (const connection of [redis, apiRedis]) connection.on('error', () => undefined);
   await connectRedis(apiRedis);
   const keys = redisKeys(prefix);
-  const queues = createQueues(apiRedis, config);
+  const queues = createQueues(apiRedis, config, opts.telemetry);
   const s3 = createS3Client(config.s3);
-  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, onRoute: opts.onRoute });
+  const registry = new Registry();
+  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry, onRoute: opts.onRoute });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const metrics = await startMetricsServer({ host: '127.0.0.1', port: 0, registry });
   const address = app.server.address();
   const apiUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
 
@@ -156,6 +165,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           bucket,
           zai: createZaiClient({ ...config.zai, apiKey: config.zai.apiKey ?? '' }),
           logger,
+          ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
         });
   const children: ChildWorker[] = [];
 
@@ -187,6 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     apiKey: created.api_key,
     webhookSecret: created.webhook_secret,
     apiUrl,
+    metricsUrl: metrics.url,
     redis,
     s3,
     queues,
@@ -233,10 +244,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const child of children) await child.kill('SIGKILL');
     if (worker) await worker.close();
     await app.close();
+    await metrics.close();
     await receiver.close();
     await queues.close();
     await deleteKeys(redis, prefix);
     await deleteObjects(s3, bucket, `images/${prefix}`);
+    // Batch results files live under each tenant (`<tenant>/batches/…`), and tenants under the prefix.
+    await deleteObjects(s3, bucket, `${prefix}-`);
     s3.destroy();
     await apiRedis.quit();
     await redis.quit();

@@ -4,6 +4,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import {
   FleetState,
   GenerationStore,
@@ -14,6 +15,7 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
+import { hideLoginToken, requireAdmin } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
@@ -21,10 +23,16 @@ import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
 import { openApiDocs } from './openapi.ts';
-import { adminGuard, adminRoutes } from './routes/admin.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { adminQueueRoutes } from './routes/admin-queues.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
+import { batchResultsRoutes } from './routes/batch-results.ts';
 import { generationRoutes } from './routes/generations.ts';
 import { healthRoutes } from './routes/health.ts';
-import { metricsRoutes } from './routes/metrics.ts';
+import { registerFleetMetrics } from './fleet-metrics.ts';
+import { registerHttpMetrics } from './http-metrics.ts';
+import { traceRequests } from './request-spans.ts';
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +42,11 @@ export interface AppDeps {
   s3: S3Client;
   bucket: string;
   logger: Logger;
+  /**
+   * Where the API's metrics go (served on the metrics port by main.ts, never on this app's port).
+   * Default: a registry of its own that nothing serves.
+   */
+  metrics?: Registry;
   /** Sees every route as it is registered (the test that each one is documented). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -58,9 +71,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       everyMs: config.limits.redisMemoryCheckMs,
       log: deps.logger,
     }),
+    rateLimiter: new RateLimiter(redis, keys),
   };
 
-  const logger: FastifyBaseLogger = deps.logger;
+  // Fastify's own request fields, with a dashboard login's ?token= hidden from the request logs.
+  const logger: FastifyBaseLogger = deps.logger.child({}, {
+    serializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
+    },
+  });
   const notFound = (request: FastifyRequest, reply: FastifyReply) =>
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   const app = Fastify({
@@ -84,21 +103,27 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     void parseJson(request, body.toString('utf8'), done);
   });
+  traceRequests(app);
+  const registry = deps.metrics ?? new Registry();
+  registerHttpMetrics(app, registry);
+  registerFleetMetrics(registry, ctx, config.zai.maxConcurrency);
   app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
   app.setNotFoundHandler(notFound);
 
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
-  // Every route is added inside this plugin, after the OpenAPI generator, so that it sees them all.
+  // Bull Board is a UI with routes of its own, not API: outside the documented context.
+  adminQueueRoutes(app, ctx);
+  // Every API route is added inside this plugin, after the OpenAPI generator, so that it sees them all.
   void app.register(async (api) => {
-    const adminToken = config.http.adminToken;
-    await openApiDocs(api, { adminOnRequest: adminToken ? adminGuard(adminToken) : undefined });
+    await openApiDocs(api, { adminOnRequest: config.http.adminTokens.length ? requireAdmin(ctx) : undefined });
     healthRoutes(api, ctx);
-    metricsRoutes(api, ctx);
     adminRoutes(api, ctx);
+    adminTenantRoutes(api, ctx);
     await api.register((v1, _opts, done) => {
       v1.decorateRequest('tenant', '');
-      v1.addHook('onRequest', authenticate(ctx.tenants));
+      v1.addHook('onRequest', authenticate(ctx));
       generationRoutes(v1, ctx);
+      batchResultsRoutes(v1, ctx);
       done();
     });
   });

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config, FleetState, GenerationStore, ImageLinker, Queues, RedisKeys, TenantStore } from '@darkroom/shared';
 import type { IdempotencyKeys } from './idempotency.ts';
 import type { MemoryGuard } from './memory-guard.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 /** What the routes share, built once by buildApp. */
 export interface ApiContext {
@@ -18,4 +19,5 @@ export interface ApiContext {
   bucket: string;
   links: ImageLinker;
   memory: MemoryGuard;
+  rateLimiter: RateLimiter;
 }

@@ -12,6 +12,8 @@
  *   without replaying the request: it fails as `not_enqueued`, with nothing generated or paid.
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
  *   again;
+ * - a batch item that no worker has taken is left alone: it waits for the fair dispatcher
+ *   (docs/fairness.md), which adds its job;
  * - any other open record (queued again by a worker, generating, storing) whose stage job is gone
  *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
  *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.
@@ -50,6 +52,9 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
   const storing = record.status === 'storing';
   const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round)) : await ctx.queues.generate.getJob(generateJobId(id, round));
   if (job) return undefined;
+  // A batch item waits for the fair dispatcher with no job (its tenant's pending list or the
+  // dispatcher's in-flight hash hold it): it was accepted, and the dispatcher adds its job.
+  if (record.batch_id && neverTaken(record)) return undefined;
   if (neverTaken(record)) {
     // Leaves the open index in the same step; false if the record finished meanwhile.
     const failed = await ctx.generations.update(

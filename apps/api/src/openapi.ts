@@ -26,6 +26,8 @@ import { API_ERRORS, errorBodySchema, type ApiErrorCode } from './errors.ts';
 const ADMIN_PREFIX = '/admin/';
 
 export const API_KEY_SECURITY = [{ apiKey: [] }];
+/** What any /v1 route can answer before its handler runs (auth.ts), and when Redis is away. */
+export const TENANT_ERRORS: ApiErrorCode[] = ['unauthorized', 'forbidden', 'rate_limited', 'service_unavailable'];
 export const ADMIN_SECURITY = [{ adminToken: [] }];
 
 /** The documented error responses of a route: one entry per status its codes can answer with. */

@@ -4,6 +4,7 @@ import type { Config, GenerationStore, ImageLinker, Logger, Queues, RedisKeys, T
 import type { Redis } from 'ioredis';
 import type { Fleet } from './fleet.ts';
 import type { PendingAnswers } from './pending-answers.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 import type { ZaiClient } from './zai-client.ts';
 
 /** Everything a processor needs, built once by createWorker and passed in. */
@@ -23,4 +24,5 @@ export interface WorkerContext {
   pending: PendingAnswers;
   imageDispatcher: Dispatcher;
   webhookDispatcher: Dispatcher;
+  metrics: WorkerMetrics;
 }

@@ -35,9 +35,16 @@ import {
 } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
 
+/** One id per (subject, event): a repeat of the same event is the same message, never a second one. */
 export function webhookId(id: string, event: WebhookEvent): string {
-  return `msg_${id}_${event.endsWith('succeeded') ? 'succeeded' : 'failed'}`;
+  return `msg_${id}_${event.slice(event.lastIndexOf('.') + 1)}`;
 }
+
+const GENERATION_EVENT = {
+  succeeded: 'image.generation.succeeded',
+  failed: 'image.generation.failed',
+  canceled: 'image.generation.canceled',
+} as const satisfies Record<string, WebhookEvent>;
 
 /**
  * The record a stage should work on, or undefined when there is nothing left to do: a record that
@@ -60,7 +67,7 @@ export async function openRecord(ctx: WorkerContext, id: string, log: Logger): P
 /** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */
 export async function announce(ctx: WorkerContext, record: GenerationRecord): Promise<void> {
   if (!record.webhook_url || !TERMINAL.has(record.status)) return;
-  const event: WebhookEvent = record.status === 'succeeded' ? 'image.generation.succeeded' : 'image.generation.failed';
+  const event = GENERATION_EVENT[record.status as keyof typeof GENERATION_EVENT];
   const id = webhookId(record.id, event);
   const imageUrl = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
   const body = JSON.stringify({

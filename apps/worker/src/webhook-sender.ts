@@ -1,7 +1,8 @@
 /**
  * Delivers one webhook attempt per the Standard Webhooks spec: `webhook-id` stays the same for
  * every attempt of an event, `webhook-timestamp` is the attempt's, `webhook-signature` is
- * `v1,` + base64 HMAC-SHA256 over `${id}.${timestamp}.${body}` with the tenant's whsec_ secret.
+ * `v1,` + base64 HMAC-SHA256 over `${id}.${timestamp}.${body}` with the tenant's whsec_ secret;
+ * during a secret rotation's grace, one such entry per secret, space-separated (the spec's form).
  * Redirects are not followed (a 3xx is a failed attempt); connections go through the SSRF
  * guard's lookup. A 410 ends the delivery; a 429's or 503's Retry-After is returned for the
  * scheduler. `error` is shown to the tenant, so it never names a resolved address; `detail`
@@ -16,6 +17,11 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   const mac = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   return `v1,${mac}`;
+}
+
+/** The `webhook-signature` header: one signature per secret, space-separated. */
+export function signatureHeader(secrets: readonly string[], id: string, timestamp: number, body: string): string {
+  return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
 }
 
 export interface DeliveryAttempt {
@@ -82,7 +88,7 @@ export function createWebhookDispatcher(policy: AddressPolicy, timeoutMs: number
 }
 
 export async function sendWebhook(
-  target: { url: string; id: string; body: string; secret: string },
+  target: { url: string; id: string; body: string; secrets: readonly string[] },
   opts: { dispatcher: Dispatcher; policy: AddressPolicy; timeoutMs: number; now?: () => number },
 ): Promise<DeliveryAttempt> {
   const started = Date.now();
@@ -100,7 +106,7 @@ export async function sendWebhook(
         'user-agent': 'Darkroom-Webhooks/1',
         'webhook-id': target.id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(target.secret, target.id, timestamp, target.body),
+        'webhook-signature': signatureHeader(target.secrets, target.id, timestamp, target.body),
       },
       body: target.body,
       signal: AbortSignal.timeout(opts.timeoutMs),

@@ -1,8 +1,9 @@
 /**
- * Builds the three BullMQ workers (generate, store, notify) around one WorkerContext.
+ * Builds the BullMQ workers (generate, store, notify, finalize) and the fair dispatcher around one
+ * WorkerContext.
  * Nothing here reads the environment or connects at import; main.ts owns the process.
  */
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Telemetry } from 'bullmq';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { Agent } from 'undici';
@@ -25,13 +26,17 @@ import {
 } from '@darkroom/shared';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { WorkerContext } from './context.ts';
+import { DrainWatch } from './drain-watch.ts';
+import { Dispatcher } from './dispatcher.ts';
 import { Fleet } from './fleet.ts';
 import { failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
+import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
 import { processStore } from './processors/store.ts';
 import { createWebhookDispatcher } from './webhook-sender.ts';
+import { measuredZai, noMetrics, timedJob, type WorkerMetrics } from './worker-metrics.ts';
 import type { ZaiClient } from './zai-client.ts';
 
 export interface WorkerDeps {
@@ -42,6 +47,10 @@ export interface WorkerDeps {
   bucket: string;
   zai: ZaiClient;
   logger: Logger;
+  /** Default: measures nothing. */
+  metrics?: WorkerMetrics;
+  /** BullMQ telemetry (startTracing): jobs continue the trace of whoever added them. */
+  telemetry?: Telemetry;
 }
 
 export interface RunningWorker {
@@ -54,7 +63,8 @@ export interface RunningWorker {
 export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, redis, logger } = deps;
   const keys = redisKeys(config.redis.prefix);
-  const queues = createQueues(redis, config);
+  const metrics = deps.metrics ?? noMetrics;
+  const queues = createQueues(redis, config, deps.telemetry);
   const fleet = new Fleet({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const limits = new AdaptiveLimit({ redis, keys, generateQueue: queues.generate, config, log: logger });
   const imageDispatcher = new Agent({ connections: 64 });
@@ -68,7 +78,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     generations,
     tenants: new TenantStore(redis, keys),
     queues,
-    zai: limits.wrap(deps.zai),
+    zai: limits.wrap(measuredZai(deps.zai, metrics)),
     s3: deps.s3,
     bucket: deps.bucket,
     links: imageLinker(deps.s3, config.s3),
@@ -76,6 +86,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     pending: new PendingAnswers({ generations, redis, log: logger }),
     imageDispatcher,
     webhookDispatcher,
+    metrics,
   };
 
   await limits.start();
@@ -91,9 +102,10 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     autorun: false,
     // Jobs carry no retention of their own (an older deploy's jobs may: theirs wins).
     ...keepJobs(config),
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   };
   const workers = [
-    new Worker(QUEUE.generate, (job: Job, token?: string) => processGenerate(ctx, job, token), {
+    new Worker(QUEUE.generate, (job: Job, token?: string) => timedJob(metrics, QUEUE.generate, () => processGenerate(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       // No limiter option: the fleet-wide rate (and the max that makes queue.rateLimit() bind) is
@@ -104,19 +116,26 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           attemptsMade >= config.zai.maxAttempts ? -1 : type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.store, (job: Job, token?: string) => processStore(ctx, job, token), {
+    new Worker(QUEUE.store, (job: Job, token?: string) => timedJob(metrics, QUEUE.store, () => processStore(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
-    new Worker(QUEUE.notify, (job: Job) => processNotify(ctx, job), {
+    new Worker(QUEUE.notify, (job: Job) => timedJob(metrics, QUEUE.notify, () => processNotify(ctx, job)), {
       ...common,
       concurrency: Math.max(8, config.worker.concurrency),
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string, err?: Error) =>
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
+      },
+    }),
+    new Worker(QUEUE.finalize, (job: Job) => processFinalize(ctx, job), {
+      ...common,
+      concurrency: 2,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
   ];
@@ -134,7 +153,8 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
         );
       }
       const id = (job.data as { id?: unknown }).id;
-      if (worker.name === QUEUE.notify || typeof id !== 'string') return;
+      // Only generation stages settle a record; a finalize job is retried until it succeeds.
+      if (worker.name === QUEUE.notify || worker.name === QUEUE.finalize || typeof id !== 'string') return;
       const detail = stalledTooOften
         ? { code: 'stalled_too_often', message: `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${config.worker.maxStalls}` }
         : { code: 'job_failed', message: err.message };
@@ -161,14 +181,27 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   }, tickMs);
   ticker.unref();
 
+  // Before the loops start: a worker started during a drain takes no job.
+  const drainWatch = new DrainWatch({ state: fleet.state, workers, log: logger });
+  await drainWatch.check();
+  const drainTicker = setInterval(() => {
+    drainWatch.check().catch((err: unknown) => logger.warn({ err }, 'drain check failed'));
+  }, tickMs);
+  drainTicker.unref();
+
   for (const worker of workers) {
     worker.run().catch((err: unknown) => logger.error({ err, queue: worker.name }, 'worker stopped'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const dispatcher = new Dispatcher(ctx);
+  dispatcher.start();
 
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
+    clearInterval(drainTicker);
     limits.stop();
+    // Not awaited yet: a tick stuck on an unreachable Redis must not hold up the workers' drain.
+    const dispatchStopped = dispatcher.stop();
     const graceful = Promise.all(workers.map((w) => w.close()));
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, config.worker.shutdownTimeoutMs, 'timeout').unref());
     if ((await Promise.race([graceful, timeout])) === 'timeout') {
@@ -177,6 +210,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }
     await Promise.all(settlingFailed);
     ctx.pending.close();
+    await dispatchStopped;
     await queues.close();
     await Promise.all([imageDispatcher.close(), webhookDispatcher.close()]);
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkUrl, type LookupAll } from '@darkroom/shared';
-import { createWebhookDispatcher, parseRetryAfter, sendWebhook, signWebhook } from '../src/webhook-sender.ts';
+import { createWebhookDispatcher, parseRetryAfter, sendWebhook, signWebhook, signatureHeader } from '../src/webhook-sender.ts';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 
@@ -47,7 +47,7 @@ async function listen(host: string, handler?: (url: string) => { status: number;
 const send = (url: string, allowedHosts: string[]) => {
   const policy = { allowedHosts };
   return sendWebhook(
-    { url, id: 'msg_1', body: '{"type":"image.generation.succeeded"}', secret: SECRET },
+    { url, id: 'msg_1', body: '{"type":"image.generation.succeeded"}', secrets: [SECRET] },
     { dispatcher: createWebhookDispatcher(policy, 2000), policy, timeoutMs: 2000 },
   );
 };
@@ -59,6 +59,19 @@ describe('webhook signatures', () => {
     const headers = { 'webhook-id': 'msg_x', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(SECRET, 'msg_x', ts, body) };
     expect(new Webhook(SECRET).verify(body, headers)).toEqual({ a: 1 });
     expect(() => new Webhook(SECRET).verify('{"a":2}', headers)).toThrow();
+  });
+
+  it('during a rotation carry one signature per secret, each verifying on its own', () => {
+    const other = `whsec_${Buffer.from('fedcba9876543210fedcba9876543210').toString('base64')}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const body = '{"a":1}';
+    const header = signatureHeader([other, SECRET], 'msg_x', ts, body);
+    expect(header.split(' ')).toHaveLength(2);
+    const headers = { 'webhook-id': 'msg_x', 'webhook-timestamp': String(ts), 'webhook-signature': header };
+    expect(new Webhook(SECRET).verify(body, headers)).toEqual({ a: 1 });
+    expect(new Webhook(other).verify(body, headers)).toEqual({ a: 1 });
+    const third = `whsec_${Buffer.from('00000000000000000000000000000000').toString('base64')}`;
+    expect(() => new Webhook(third).verify(body, headers)).toThrow();
   });
 
   it('are sent with each delivery, verifiable by the receiver', async () => {
@@ -131,7 +144,7 @@ describe('DNS rebinding: the address checked at request time is not the one trus
     const url = `http://hooks.rebind.test:${port}/hook`;
     expect(await checkUrl(url, policy, dns.resolve)).toEqual({ ok: true });
     const result = await sendWebhook(
-      { url, id: 'msg_1', body: '{}', secret: SECRET },
+      { url, id: 'msg_1', body: '{}', secrets: [SECRET] },
       { dispatcher: createWebhookDispatcher(policy, 2000, dns.lookupAll), policy, timeoutMs: 2000 },
     );
     expect(dns.asked).toEqual(['hooks.rebind.test', 'hooks.rebind.test']);
@@ -151,7 +164,7 @@ describe('DNS rebinding: the address checked at request time is not the one trus
     };
     const url = redirector.url.replace('127.0.0.1', 'receiver.rebind.test');
     const result = await sendWebhook(
-      { url, id: 'msg_1', body: '{}', secret: SECRET },
+      { url, id: 'msg_1', body: '{}', secrets: [SECRET] },
       { dispatcher: createWebhookDispatcher({ allowedHosts: ['receiver.rebind.test'] }, 2000, lookupAll), policy: { allowedHosts: ['receiver.rebind.test'] }, timeoutMs: 2000 },
     );
     expect(result).toMatchObject({ ok: false, status_code: 302, error: 'HTTP 302: redirects are not followed' });

@@ -20,9 +20,9 @@ type AdminJson<P extends keyof adminPaths, M extends 'get' | 'post'> = adminPath
   ? Body
   : never;
 /** The admin answers, which the CLI prints for the same actions. */
-export type FleetStatus = AdminJson<'/admin/fleet', 'get'>;
-export type FleetPaused = AdminJson<'/admin/fleet/pause', 'post'>;
-export type FleetResumed = AdminJson<'/admin/fleet/resume', 'post'>;
+export type FleetStatus = AdminJson<'/admin/v1/fleet', 'get'>;
+export type FleetPaused = AdminJson<'/admin/v1/fleet/pause', 'post'>;
+export type FleetResumed = AdminJson<'/admin/v1/fleet/resume', 'post'>;
 
 export interface ClientOptions {
   /** Where the API listens, e.g. http://127.0.0.1:3000 */

@@ -40,6 +40,31 @@ const secondsList = z
   .regex(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*$/, 'expected comma-separated delays in seconds, e.g. "0,5,300"')
   .transform((s) => s.split(',').map((part) => Math.round(Number(part) * 1000)));
 
+/** `name:token` pairs, comma-separated; each token at least 16 characters, names unique. */
+const ADMIN_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const adminTokenList = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    const tokens: AdminToken[] = [];
+    for (const entry of s.split(',').map((e) => e.trim()).filter(Boolean)) {
+      const at = entry.indexOf(':');
+      const name = at > 0 ? entry.slice(0, at) : '';
+      const token = entry.slice(at + 1).trim();
+      if (!ADMIN_NAME.test(name)) ctx.addIssue({ code: 'custom', message: `each entry must be name:token, the name matching ${ADMIN_NAME.source}` });
+      else if (token.length < 16) ctx.addIssue({ code: 'custom', message: `the token named "${name}" must be at least 16 characters` });
+      else if (tokens.some((t) => t.name === name)) ctx.addIssue({ code: 'custom', message: `the name "${name}" is used twice` });
+      else tokens.push({ name, token });
+    }
+    return tokens;
+  });
+
+export interface AdminToken {
+  /** Shown in logs and the audit trail; never the token. */
+  name: string;
+  token: string;
+}
+
 const fraction = z
   .string()
   .trim()
@@ -120,12 +145,15 @@ export const envSchema = z
     REDIS_MEMORY_CHECK_MS: whole(0).default(1_000),
     API_RETRY_AFTER_SECONDS: whole(1).default(5),
     ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+    ADMIN_TOKENS: adminTokenList.prefault(''),
 
     WORKER_CONCURRENCY: whole(1, 1000).default(8),
     WORKER_LOCK_DURATION_MS: whole(1000).default(30_000),
     WORKER_STALLED_INTERVAL_MS: whole(500).default(30_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: whole(0).default(60_000),
     WORKER_MAX_STALLS: whole(0, 1000).default(3),
+    DISPATCH_TICK_MS: whole(10).default(200),
+    DISPATCH_WINDOW: whole(1, 100_000).default(16),
 
     WEBHOOK_TIMEOUT_MS: whole(100).default(10_000),
     WEBHOOK_RETRY_SCHEDULE: secondsList.prefault('0,5,300,1800,7200,18000,36000,36000'),
@@ -134,6 +162,10 @@ export const envSchema = z
     JOB_RETENTION_HOURS: whole(1).default(24 * 7),
     FAILED_RETENTION_HOURS: whole(1).default(24 * 30),
     IDEMPOTENCY_TTL_HOURS: whole(1).default(24),
+
+    METRICS_PORT: whole(0, 65_535).default(0),
+    METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
 
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -159,6 +191,9 @@ export const envSchema = z
             `shorten WEBHOOK_RETRY_SCHEDULE or set S3_PUBLIC_BASE_URL`,
         });
       }
+    }
+    if (env.ADMIN_TOKEN && env.ADMIN_TOKENS.some((t) => t.name === 'admin')) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_TOKENS'], message: 'the name "admin" is ADMIN_TOKEN\'s: choose another name' });
     }
     if (env.ZAI_PAUSE_PROBE_MAX_MS < env.ZAI_PAUSE_PROBE_MS) {
       ctx.addIssue({
@@ -225,7 +260,8 @@ function shape(env: z.output<typeof envSchema>) {
       port: env.PORT,
       host: env.HOST,
       bodyLimit: env.API_BODY_LIMIT_BYTES,
-      adminToken: env.ADMIN_TOKEN,
+      /** ADMIN_TOKEN (named "admin") and ADMIN_TOKENS; empty: no admin endpoints. */
+      adminTokens: [...(env.ADMIN_TOKEN ? [{ name: 'admin', token: env.ADMIN_TOKEN }] : []), ...env.ADMIN_TOKENS],
       retryAfterSeconds: env.API_RETRY_AFTER_SECONDS,
     },
     limits: {
@@ -241,6 +277,10 @@ function shape(env: z.output<typeof envSchema>) {
       shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
       maxStalls: env.WORKER_MAX_STALLS,
     },
+    dispatch: {
+      tickMs: env.DISPATCH_TICK_MS,
+      window: env.DISPATCH_WINDOW,
+    },
     webhooks: {
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
@@ -250,6 +290,13 @@ function shape(env: z.output<typeof envSchema>) {
       succeededSeconds: env.JOB_RETENTION_HOURS * 3600,
       failedSeconds: env.FAILED_RETENTION_HOURS * 3600,
       idempotencySeconds: env.IDEMPOTENCY_TTL_HOURS * 3600,
+    },
+    observability: {
+      /** 0 = no metrics server. */
+      metricsPort: env.METRICS_PORT,
+      metricsHost: env.METRICS_HOST,
+      /** Unset = no tracing SDK is started. */
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -26,6 +26,14 @@ export const pauseStateSchema = z.object({
 });
 export type PauseState = z.infer<typeof pauseStateSchema>;
 
+/**
+ * A drain: every worker stops taking jobs of any stage and finishes the ones it runs (for a
+ * deploy or a Redis move). Unlike a pause it is local to each worker's BullMQ loop, and the
+ * automatic upkeep never sets or lifts it: only an operator does.
+ */
+export const drainStateSchema = z.object({ since: z.number(), reason: z.string().optional(), by: z.string().optional() });
+export type DrainState = z.infer<typeof drainStateSchema>;
+
 /** Why an operator paused generation: required, shown in /readyz, /admin/fleet and logs. */
 export const pauseReasonSchema = z.string().trim().min(1, 'is required').max(500);
 
@@ -85,20 +93,43 @@ export class FleetState {
     return state;
   }
 
+  /** Starts a drain (or keeps the one under way). Returns the drain in force. */
+  async drain(reason: string | undefined, by: string | undefined): Promise<DrainState> {
+    const state: DrainState = { since: Date.now(), ...(reason ? { reason } : {}), ...(by ? { by } : {}) };
+    await this.#redis.set(this.#keys.fleetDrain, JSON.stringify(state), 'NX');
+    return (await this.readDrain()) ?? state;
+  }
+
+  /** Ends a drain; the workers take jobs again at their next look. Returns the drain it ended. */
+  async undrain(): Promise<DrainState | undefined> {
+    const state = await this.readDrain();
+    await this.#redis.del(this.#keys.fleetDrain);
+    return state;
+  }
+
+  async readDrain(): Promise<DrainState | undefined> {
+    const raw = await this.#redis.get(this.#keys.fleetDrain);
+    if (!raw) return undefined;
+    const parsed = drainStateSchema.safeParse(safeJson(raw));
+    return parsed.success ? parsed.data : { since: 0 };
+  }
+
   async read(): Promise<PauseState | undefined> {
     const raw = await this.#redis.get(this.#keys.fleetPause);
     return raw ? parse(raw) : undefined;
   }
 }
 
-function parse(raw: string): PauseState {
-  let json: unknown;
+function safeJson(raw: string): unknown {
   try {
-    json = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch {
-    json = undefined;
+    return undefined;
   }
-  const parsed = pauseStateSchema.safeParse(json);
+}
+
+function parse(raw: string): PauseState {
+  const parsed = pauseStateSchema.safeParse(safeJson(raw));
   return parsed.success ? parsed.data : { code: 'unknown', message: raw, since: 0 };
 }
 

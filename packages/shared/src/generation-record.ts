@@ -11,9 +11,9 @@ import type { ErrorDetail } from './errors.ts';
 import type { ZaiRequest } from './generation-request.ts';
 import type { RedisKeys } from './keys.ts';
 
-export const STATUSES = ['queued', 'generating', 'storing', 'succeeded', 'failed'] as const;
+export const STATUSES = ['queued', 'generating', 'storing', 'succeeded', 'failed', 'canceled'] as const;
 export type Status = (typeof STATUSES)[number];
-export const TERMINAL: ReadonlySet<Status> = new Set(['succeeded', 'failed']);
+export const TERMINAL: ReadonlySet<Status> = new Set(['succeeded', 'failed', 'canceled']);
 
 export interface ContentFilter {
   role: string;
@@ -84,6 +84,13 @@ const recordSchema = z.object({
   last_error: json(z.custom<ErrorDetail>((v) => typeof v === 'object' && v !== null)).optional(),
   webhook: json(z.custom<WebhookState>((v) => typeof v === 'object' && v !== null)).optional(),
   batch_id: z.string().optional(),
+  /** The caller's name for a batch item, unique within its batch, and the item's line (0-based). */
+  custom_id: z.string().optional(),
+  batch_index: num.optional(),
+  /** Epoch ms: a generation that has not called Z.AI by then is canceled instead. */
+  cancel_after: num.optional(),
+  /** '1' once the record has left `queued` for the first time (counted as running in its batch). */
+  started: z.literal('1').optional(),
 });
 export type GenerationRecord = z.output<typeof recordSchema>;
 
@@ -106,65 +113,116 @@ function encode(fields: Writable): { set: string[]; del: string[] } {
   return { set, del };
 }
 
-// Updates only a record that exists, so a late worker never resurrects an expired one, and never
-// moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
-// KEYS[2], the tenant's open index, is passed when the status may become final: the record leaves
-// the index in the same step, so the index holds exactly the unfinished records, crash or not.
-const UPDATE_IF_EXISTS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local nset = tonumber(ARGV[1])
-local current = redis.call('HGET', KEYS[1], 'status')
-if current == 'succeeded' or current == 'failed' then
-  for i = 2, 1 + nset, 2 do
-    if ARGV[i] == 'status' then return 2 end
+// A status change moves the record between the indexes, and counts it in its batch, in the same
+// script as the change itself, crash or not. `k` names, in order: the tenant's open index, the
+// tenant's and the global index of the old status, then of the new one, the batch (items only) and
+// the batches to finalize. Batch counters: `running` counts items that left `queued` and have not
+// ended; each final status has its own counter; the item that ends the batch moves it to
+// `finalizing` and queues it for its results file and event.
+const MOVE = `
+local final = { succeeded = true, failed = true, canceled = true }
+local function move(gen, k, current, nextStatus, now)
+  if nextStatus == current then return end
+  local f = redis.call('HMGET', gen, 'id', 'created_at', 'started')
+  local id, created, started = f[1], f[2], f[3]
+  redis.call('ZREM', k[2], id)
+  redis.call('ZREM', k[3], id)
+  redis.call('ZADD', k[4], created, id)
+  redis.call('ZADD', k[5], created, id)
+  if final[nextStatus] then redis.call('ZREM', k[1], id) end
+  if not k[6] or redis.call('EXISTS', k[6]) == 0 then return end
+  if (nextStatus == 'generating' or nextStatus == 'storing') and not started then
+    redis.call('HSET', gen, 'started', '1')
+    redis.call('HINCRBY', k[6], 'running', 1)
+    redis.call('HSETNX', k[6], 'first_started_at', now)
+  elseif final[nextStatus] then
+    if started then redis.call('HINCRBY', k[6], 'running', -1) end
+    redis.call('HINCRBY', k[6], nextStatus, 1)
+    local c = redis.call('HMGET', k[6], 'total', 'succeeded', 'failed', 'canceled', 'status', 'id')
+    local ended = (tonumber(c[2]) or 0) + (tonumber(c[3]) or 0) + (tonumber(c[4]) or 0)
+    if ended >= tonumber(c[1]) and (c[5] == 'in_progress' or c[5] == 'canceling') then
+      redis.call('HSET', k[6], 'status', 'finalizing', 'finalizing_at', now, 'updated_at', now)
+      redis.call('ZADD', k[7], now, c[6])
+    end
   end
 end
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 2, 1 + nset)) end
-if KEYS[2] then
-  local now = redis.call('HGET', KEYS[1], 'status')
-  if now == 'succeeded' or now == 'failed' then redis.call('ZREM', KEYS[2], redis.call('HGET', KEYS[1], 'id')) end
+`;
+
+// Updates only a record that exists, so a late worker never resurrects an expired one, and never
+// moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
+// KEYS[1] the record, KEYS[2..8] the `k` of move() (status changes only).
+// ARGV: nset, ndel, ttl, the status the caller read (status changes only: the old-status keys are
+// named after it, so 4 = read again), the statuses the change is allowed from ('' = any open one;
+// 3 = refused), now, then nset field/value items and ndel field names.
+const UPDATE_IF_EXISTS = MOVE + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local nset, ndel, ttl, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[6]
+local current = redis.call('HGET', KEYS[1], 'status')
+local nextStatus = nil
+for i = 7, 6 + nset, 2 do
+  if ARGV[i] == 'status' then nextStatus = ARGV[i + 1] end
 end
-for i = 2 + nset, #ARGV - 1 do redis.call('HDEL', KEYS[1], ARGV[i]) end
-local ttl = tonumber(ARGV[#ARGV])
+if nextStatus then
+  if final[current] then return 2 end
+  if ARGV[4] ~= current then return 4 end
+  if ARGV[5] ~= '' and not string.find(',' .. ARGV[5] .. ',', ',' .. current .. ',', 1, true) then return 3 end
+end
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + nset)) end
+for i = 7 + nset, 6 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+if nextStatus then move(KEYS[1], { unpack(KEYS, 2) }, current, nextStatus, now) end
 return 1`;
 
 // Admission of a new record: refused when the tenant already has `max` unfinished records, or
-// (with KEYS[3]) when the Idempotency-Key is already claimed; otherwise the record, its entry in
-// the open index and the claim are written together.
+// (with KEYS[7]) when the Idempotency-Key is already claimed; otherwise the record, its entries in
+// the indexes (KEYS[2] open, KEYS[3..6] the tenant's and the global index of all generations and
+// of `queued`) and the claim are written together.
 // ARGV: max, id, created_at, claim value, claim ttl, then the record's field/value pairs.
 const ADMIT = `
-if KEYS[3] then
-  local prior = redis.call('GET', KEYS[3])
+if KEYS[7] then
+  local prior = redis.call('GET', KEYS[7])
   if prior then return {'claimed', prior} end
 end
 local open = redis.call('ZCARD', KEYS[2])
 if open >= tonumber(ARGV[1]) then return {'full', tostring(open)} end
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-if KEYS[3] then redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[5])) end
+for i = 2, 6 do redis.call('ZADD', KEYS[i], ARGV[3], ARGV[2]) end
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[4], 'EX', tonumber(ARGV[5])) end
 return {'created'}`;
 
 export type Admission = { created: true } | { created: false; full: number } | { created: false; claimed: string };
 
 // Saves a paid Z.AI answer once: a repeat of the same save (a reply lost to a reconnect) changes
 // nothing; an answer saved by a peer is kept, and this one is still counted as paid, on the record
-// and in the fleet-wide total (KEYS[2]).
-const SAVE_ANSWER = `
+// and in the fleet-wide total (KEYS[2]). KEYS[3..9] the `k` of move(); ARGV: answer, now, the
+// status the caller read (4 = read again).
+const SAVE_ANSWER = MOVE + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
 local status = redis.call('HGET', KEYS[1], 'status')
 local saved = redis.call('HGET', KEYS[1], 'zai')
 if saved == ARGV[1] then return 'saved' end
+if not final[status] and not saved and status ~= ARGV[3] then return 'reread' end
 redis.call('HINCRBY', KEYS[1], 'paid_generations', 1)
 redis.call('INCR', KEYS[2])
-if status == 'succeeded' or status == 'failed' then return 'finished' end
+if final[status] then return 'finished' end
 if saved then return 'other' end
 redis.call('HSET', KEYS[1], 'status', 'storing', 'zai', ARGV[1], 'updated_at', ARGV[2])
 redis.call('HDEL', KEYS[1], 'calling_until')
+move(KEYS[1], { unpack(KEYS, 3) }, status, 'storing', ARGV[2])
 return 'saved'`;
 
 /** What became of a paid answer handed to `saveAnswer`. */
 export type AnswerSave = 'saved' | 'other' | 'finished' | 'gone';
+
+type Fields3 = [string | null, string | null, string | null];
+
+/** Options of GenerationStore.update for a status change. */
+export interface UpdateOptions {
+  /** Starts the retention clock. */
+  ttlSeconds?: number;
+  /** The change happens only from one of these statuses (default: from any open one). */
+  onlyFrom?: readonly Status[];
+}
 
 export class GenerationStore {
   readonly #redis: Redis;
@@ -175,7 +233,7 @@ export class GenerationStore {
     this.#keys = keys;
   }
 
-  /** Writes a new record outside any admission control (tests, tools); it joins the open index. */
+  /** Writes a new record outside any admission control (tests, tools); it joins the indexes. */
   async create(record: GenerationRecord): Promise<void> {
     await this.admit(record, { maxOpen: Number.MAX_SAFE_INTEGER });
   }
@@ -185,7 +243,7 @@ export class GenerationStore {
    * set (then its value is returned); one atomic step, so concurrent requests never overshoot.
    */
   async admit(record: GenerationRecord, opts: { maxOpen: number; claim?: { key: string; value: string; ttlSeconds: number } }): Promise<Admission> {
-    const keys = [this.#keys.generation(record.id), this.#keys.openGenerations(record.tenant)];
+    const keys = [this.#keys.generation(record.id), ...this.#admitIndexes(record)];
     if (opts.claim) keys.push(opts.claim.key);
     const args = [String(opts.maxOpen), record.id, String(record.created_at), opts.claim?.value ?? '', String(opts.claim?.ttlSeconds ?? 0)];
     const reply = (await this.#redis.eval(ADMIT, keys.length, ...keys, ...args, ...encode(record).set)) as string[];
@@ -194,7 +252,45 @@ export class GenerationStore {
     return { created: false, full: Number(reply[1]) };
   }
 
-  /** How many generations of `tenant` have not yet succeeded or failed. */
+  /**
+   * Writes many new `queued` records with their index entries, without admission control (the
+   * caller checked its limits for all of them at once): MULTI per chunk, so each chunk is whole.
+   */
+  async createMany(records: readonly GenerationRecord[], chunk = 500): Promise<void> {
+    for (let i = 0; i < records.length; i += chunk) {
+      const tx = this.#redis.multi();
+      for (const record of records.slice(i, i + chunk)) {
+        tx.hset(this.#keys.generation(record.id), ...encode(record).set);
+        for (const index of this.#admitIndexes(record)) tx.zadd(index, record.created_at, record.id);
+      }
+      await tx.exec();
+    }
+  }
+
+  #admitIndexes(record: GenerationRecord): string[] {
+    return [
+      this.#keys.openGenerations(record.tenant),
+      this.#keys.tenantGenerations(record.tenant),
+      this.#keys.generations,
+      this.#keys.tenantStatus(record.tenant, record.status),
+      this.#keys.statusIndex(record.status),
+    ];
+  }
+
+  /** The keys move() needs for a change of `tenant`'s record from `from` to `to`. */
+  #moveKeys(tenant: string, batchId: string | null, from: string, to: string): string[] {
+    const keys = [
+      this.#keys.openGenerations(tenant),
+      this.#keys.tenantStatus(tenant, from),
+      this.#keys.statusIndex(from),
+      this.#keys.tenantStatus(tenant, to),
+      this.#keys.statusIndex(to),
+    ];
+    if (batchId) keys.push(this.#keys.batch(batchId), this.#keys.batchesToFinalize);
+    return keys;
+  }
+
+  /** How many generations of `tenant` have not yet ended. */
   async openCount(tenant: string): Promise<number> {
     return this.#redis.zcard(this.#keys.openGenerations(tenant));
   }
@@ -207,41 +303,69 @@ export class GenerationStore {
 
   /**
    * Sets (or with null, clears) fields; `ttlSeconds` starts the retention clock. False if the
-   * record is gone, or if the update would change the status of a finished record.
+   * record is gone, if the update would change the status of a finished record, or if the status
+   * is not one of `onlyFrom`.
    */
-  async update(id: string, fields: Writable, ttlSeconds = 0): Promise<boolean> {
+  async update(id: string, fields: Writable, opts: number | UpdateOptions = {}): Promise<boolean> {
+    const { ttlSeconds = 0, onlyFrom = [] } = typeof opts === 'number' ? { ttlSeconds: opts } : opts;
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
-    const args = [String(set.length), ...set, ...del, String(ttlSeconds)];
-    const keys = [this.#keys.generation(id)];
-    if (fields.status && TERMINAL.has(fields.status)) {
-      // The tenant never changes, so reading it first is safe; a record that is gone has none.
-      const tenant = await this.#redis.hget(keys[0]!, 'tenant');
-      if (tenant === null) return false;
-      keys.push(this.#keys.openGenerations(tenant));
+    const gen = this.#keys.generation(id);
+    for (;;) {
+      const keys = [gen];
+      let read = '';
+      if (fields.status) {
+        // The tenant and batch never change, so reading them first is safe; the status is checked
+        // again in the script (4: it moved meanwhile, read again).
+        const [tenant, batchId, status] = (await this.#redis.hmget(gen, 'tenant', 'batch_id', 'status')) as Fields3;
+        if (tenant === null || status === null) return false;
+        if (TERMINAL.has(status as Status)) return false;
+        read = status;
+        keys.push(...this.#moveKeys(tenant, batchId, status, fields.status));
+      }
+      const args = [String(set.length), String(del.length), String(ttlSeconds), read, onlyFrom.join(','), String(Date.now()), ...set, ...del];
+      const done = await this.#redis.eval(UPDATE_IF_EXISTS, keys.length, ...keys, ...args);
+      if (done !== 4) return done === 1;
     }
-    const done = await this.#redis.eval(UPDATE_IF_EXISTS, keys.length, ...keys, ...args);
-    return done === 1;
+  }
+
+  /**
+   * Cancels a generation that has not called Z.AI (status `queued`, no saved answer): true if it is
+   * now canceled by this call. A worker that reads it afterwards finds it final and never calls.
+   */
+  async cancel(id: string, detail: ErrorDetail, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    return this.update(id, { status: 'canceled', error: detail, completed_at: now, next_attempt_at: null }, { ttlSeconds, onlyFrom: ['queued'] });
   }
 
   /**
    * Saves Z.AI's answer on the record (status `storing`, `calling_until` cleared) and counts it as
-   * paid (on the record and fleet-wide), atomically and idempotently: `saved` (now or by an earlier try), `other` (a peer's answer
-   * is already there), `finished` or `gone`.
+   * paid (on the record and fleet-wide), atomically and idempotently: `saved` (now or by an earlier
+   * try), `other` (a peer's answer is already there), `finished` or `gone`.
    */
   async saveAnswer(id: string, zai: ZaiResult): Promise<AnswerSave> {
-    const keys = [this.#keys.generation(id), this.#keys.paidGenerations];
-    const done = await this.#redis.eval(SAVE_ANSWER, keys.length, ...keys, JSON.stringify(zai), String(Date.now()));
-    return done as AnswerSave;
+    const gen = this.#keys.generation(id);
+    const answer = JSON.stringify(zai);
+    for (;;) {
+      const [tenant, batchId, status] = (await this.#redis.hmget(gen, 'tenant', 'batch_id', 'status')) as Fields3;
+      if (tenant === null || status === null) return 'gone';
+      const keys = [gen, this.#keys.paidGenerations, ...this.#moveKeys(tenant, batchId, status, 'storing')];
+      const done = (await this.#redis.eval(SAVE_ANSWER, keys.length, ...keys, answer, String(Date.now()), status)) as AnswerSave | 'reread';
+      if (done !== 'reread') return done;
+    }
   }
 
   async increment(id: string, field: 'attempts'): Promise<number> {
     return this.#redis.hincrby(this.#keys.generation(id), field, 1);
   }
 
+  /** Removes a record that never ran (its job could not be enqueued) and its index entries. */
   async delete(id: string): Promise<void> {
-    const tenant = await this.#redis.hget(this.#keys.generation(id), 'tenant');
+    const [tenant, status] = (await this.#redis.hmget(this.#keys.generation(id), 'tenant', 'status')) as Fields3;
     const tx = this.#redis.multi().del(this.#keys.generation(id), this.#keys.deliveries(id));
-    if (tenant !== null) tx.zrem(this.#keys.openGenerations(tenant), id);
+    if (tenant !== null) {
+      tx.zrem(this.#keys.openGenerations(tenant), id).zrem(this.#keys.tenantGenerations(tenant), id).zrem(this.#keys.generations, id);
+      if (status !== null) tx.zrem(this.#keys.tenantStatus(tenant, status), id).zrem(this.#keys.statusIndex(status), id);
+    }
     await tx.exec();
   }
 }

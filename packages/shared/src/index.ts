@@ -16,4 +16,8 @@ export * from './net-guard.ts';
 export * from './fleet-state.ts';
 export * from './adaptive-limits.ts';
 export * from './shutdown.ts';
+export * from './batch-record.ts';
+export * from './metrics-server.ts';
+export * from './tracing.ts';
+export * from './batch-results.ts';
 export * from './webhook-body.ts';

@@ -6,16 +6,18 @@
  * generate  → calls Z.AI (paid) and saves its answer on the record, then enqueues store
  * store     → copies the image into S3 and verifies it, then enqueues notify
  * notify    → delivers one signed webhook event on its own retry schedule
+ * finalize  → once every item of a batch has ended: its results file into S3, its final status,
+ *             and its batch.completed event
  */
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from './config.ts';
 import { TransientError } from './errors.ts';
 
-export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify' } as const;
+export const QUEUE = { generate: 'generate', store: 'store', notify: 'notify', finalize: 'finalize' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 
-export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed'] as const;
+export const WEBHOOK_EVENTS = ['image.generation.succeeded', 'image.generation.failed', 'image.generation.canceled', 'batch.completed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Name of the custom backoff the notify worker implements from WEBHOOK_RETRY_SCHEDULE. */
@@ -38,9 +40,12 @@ export const notifyPayload = z.object({
   /** The exact body, serialised once, so every attempt sends the same bytes. */
   body: z.string(),
 });
+/** A batch whose every item has ended (`id` is the batch id). */
+export const finalizePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
 export type GeneratePayload = z.infer<typeof generatePayload>;
 export type StorePayload = z.infer<typeof storePayload>;
 export type NotifyPayload = z.infer<typeof notifyPayload>;
+export type FinalizePayload = z.infer<typeof finalizePayload>;
 
 /**
  * BullMQ's own attempt cap for stages whose retries the worker decides: a job carries no attempts,
@@ -61,6 +66,8 @@ export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
     generate: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: ZAI_BACKOFF } },
     store: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: STORE_BACKOFF } },
     notify: { attempts: schedule.length, backoff: { type: WEBHOOK_BACKOFF }, delay: schedule[0] ?? 0 },
+    // Retried (S3 away) on the store stage's capped backoff until it succeeds: a batch always ends.
+    finalize: { attempts: WORKER_DECIDES_ATTEMPTS, backoff: { type: STORE_BACKOFF } },
   };
 }
 
@@ -103,22 +110,26 @@ export interface Queues {
   generate: Queue<GeneratePayload>;
   store: Queue<StorePayload>;
   notify: Queue<NotifyPayload>;
+  finalize: Queue<FinalizePayload>;
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, config: Config): Queues {
+/** `telemetry` (tracing.ts) makes every add carry the active trace context into the job. */
+export function createQueues(connection: ConnectionOptions, config: Config, telemetry?: Telemetry): Queues {
   const opts = jobOptions(config);
   const make = <T>(name: QueueName) =>
-    new Queue<T>(name, { connection, prefix: config.redis.prefix, defaultJobOptions: opts[name] });
+    new Queue<T>(name, { connection, prefix: config.redis.prefix, defaultJobOptions: opts[name], ...(telemetry ? { telemetry } : {}) });
   const generate = make<GeneratePayload>(QUEUE.generate);
   const store = make<StorePayload>(QUEUE.store);
   const notify = make<NotifyPayload>(QUEUE.notify);
+  const finalize = make<FinalizePayload>(QUEUE.finalize);
   return {
     generate,
     store,
     notify,
+    finalize,
     close: async () => {
-      await Promise.all([generate.close(), store.close(), notify.close()]);
+      await Promise.all([generate.close(), store.close(), notify.close(), finalize.close()]);
     },
   };
 }
@@ -130,6 +141,11 @@ export function generateJobId(id: string, round: number): string {
 /** The store job of a generation's paid round. */
 export function storeJobId(id: string, round: number): string {
   return `${id}-r${round}`;
+}
+
+/** The finalize job of a batch: one per batch, so the dispatcher may re-add it on every tick. */
+export function finalizeJobId(batchId: string): string {
+  return `finalize-${batchId}`;
 }
 
 /**
@@ -144,4 +160,7 @@ export async function enqueueStore(queues: Queues, p: Omit<StorePayload, 'v'>, r
 }
 export async function enqueueNotify(queues: Queues, p: Omit<NotifyPayload, 'v'>): Promise<void> {
   await queues.notify.add(QUEUE.notify, { v: 1, ...p }, { jobId: p.webhook_id });
+}
+export async function enqueueFinalize(queues: Queues, p: Omit<FinalizePayload, 'v'>): Promise<void> {
+  await queues.finalize.add(QUEUE.finalize, { v: 1, ...p }, { jobId: finalizeJobId(p.id) });
 }

@@ -64,6 +64,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads named admin tokens, with ADMIN_TOKEN as the one named "admin"', () => {
+    const config = loadConfig({ ADMIN_TOKEN: 'legacy-token-0123456789', ADMIN_TOKENS: 'ops:ops-token-0123456789, ci:ci-token-0123456789' });
+    expect(config.http.adminTokens).toEqual([
+      { name: 'admin', token: 'legacy-token-0123456789' },
+      { name: 'ops', token: 'ops-token-0123456789' },
+      { name: 'ci', token: 'ci-token-0123456789' },
+    ]);
+    expect(loadConfig({}).http.adminTokens).toEqual([]);
+  });
+
+  it('refuses a short, unnamed or twice-named admin token without echoing it', () => {
+    for (const [value, message] of [
+      ['ops:short-hunter2', /ADMIN_TOKENS: the token named "ops" must be at least 16 characters/],
+      ['hunter2-no-name-0123456789', /ADMIN_TOKENS: each entry must be name:token/],
+      ['ops:hunter2-0123456789abc,ops:hunter2-0123456789xyz', /ADMIN_TOKENS: the name "ops" is used twice/],
+    ] as const) {
+      expect(() => loadConfig({ ADMIN_TOKENS: value })).toThrow(message);
+      expect(() => loadConfig({ ADMIN_TOKENS: value })).not.toThrow(/hunter2/);
+    }
+    expect(() => loadConfig({ ADMIN_TOKEN: 'legacy-token-0123456789', ADMIN_TOKENS: 'admin:other-token-0123456789' })).toThrow(/ADMIN_TOKENS: the name "admin" is ADMIN_TOKEN's/);
+  });
+
   it('refuses a malformed retry schedule', () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1,,2' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
   });
@@ -103,6 +125,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ S3_PRESIGN_TTL_SECONDS: '3600', S3_PUBLIC_BASE_URL: 'https://img.example.com' }).s3.presignTtlSeconds).toBe(3600);
     expect(loadConfig({ S3_PRESIGN_TTL_SECONDS: '7200', WEBHOOK_RETRY_SCHEDULE: '0,5,60', WEBHOOK_TIMEOUT_MS: '1000' }).s3.presignTtlSeconds).toBe(7200);
     expect(() => loadConfig({ S3_PRESIGN_TTL_SECONDS: '604801' })).toThrow(/S3_PRESIGN_TTL_SECONDS/);
+  });
+
+  it('starts no metrics listener and no tracing unless told to', () => {
+    expect(loadConfig({}).observability).toEqual({ metricsPort: 0, metricsHost: '127.0.0.1', otlpEndpoint: undefined });
+    const on = loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' });
+    expect(on.observability).toEqual({ metricsPort: 9464, metricsHost: '0.0.0.0', otlpEndpoint: 'http://127.0.0.1:4318' });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://user:pw@collector:4317' })).toThrow(
+      'OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL (value not shown)',
+    );
+  });
+
+  it('defaults the fair dispatcher to a 200 ms tick and a window of 16, and refuses an empty window', () => {
+    expect(loadConfig({}).dispatch).toEqual({ tickMs: 200, window: 16 });
+    expect(loadConfig({ DISPATCH_TICK_MS: '50', DISPATCH_WINDOW: '4' }).dispatch).toEqual({ tickMs: 50, window: 4 });
+    expect(() => loadConfig({ DISPATCH_WINDOW: '0' })).toThrow(/DISPATCH_WINDOW/);
   });
 
   it('reads the API limits', () => {

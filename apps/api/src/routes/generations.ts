@@ -19,7 +19,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError, queueFull, validationError } from '../errors.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import { repairOpenGenerations } from '../open-generations.ts';
-import { API_KEY_SECURITY, errorResponses, json } from '../openapi.ts';
+import { API_KEY_SECURITY, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -113,7 +113,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     body: schema,
     response: {
       202: json('Queued (or, with a known Idempotency-Key, the job that key created: Idempotent-Replayed: true)', jobViewSchema),
-      ...errorResponses('validation_error', 'invalid_json', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_conflict', 'too_many_unfinished', 'queue_full', 'service_unavailable'),
+      ...errorResponses(...TENANT_ERRORS, 'validation_error', 'invalid_json', 'payload_too_large', 'unsupported_media_type', 'idempotency_conflict', 'too_many_unfinished', 'queue_full'),
     },
   };
   const read = (summary: string, ok: ReturnType<typeof json>) => ({
@@ -121,7 +121,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     tags,
     security: API_KEY_SECURITY,
     params: idParams,
-    response: { 200: ok, ...errorResponses('unauthorized', 'not_found', 'service_unavailable') },
+    response: { 200: ok, ...errorResponses(...TENANT_ERRORS, 'not_found') },
   });
 
   app.post('/v1/images/generations', { schema: create }, async (request, reply) => {

@@ -11,10 +11,12 @@
  *   (PendingAnswers) until saved; a run of the same job here saves that answer, never calls again.
  * - While the fleet releases a canary after a pause, only the canary job calls; the others go
  *   back to the queue without spending an attempt.
+ * - A `queued` record past its cancel_after is canceled (`expired`), never called.
  */
 import { DelayedError, RateLimitError, type Job } from 'bullmq';
 import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
+import { expireGeneration, isPastCancelAfter } from '../expiry.ts';
 import { openRecord, settle } from '../outcome.ts';
 import { callLifetimeMs } from '../zai-client.ts';
 
@@ -37,6 +39,11 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   }
   const record = await openRecord(ctx, id, log);
   if (!record) return;
+  if (record.cancel_after !== undefined && isPastCancelAfter(record)) {
+    // Canceled, never called; a peer that moved it meanwhile (the cancel refused) owns it now.
+    await expireGeneration(ctx, id, record.cancel_after, log);
+    return;
+  }
   const minLevel = ctx.config.zai.contentFilterMinLevel;
   if (record.zai) {
     const blocked = filterError(record.zai.content_filter, minLevel);

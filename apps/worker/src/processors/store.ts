@@ -9,6 +9,7 @@ import { ImageExpiredError, ZAI_URL_TTL_HOURS, countStoredImage, enqueueGenerate
 import type { WorkerContext } from '../context.ts';
 import { copyImage } from '../image-copy.ts';
 import { announce, openRecord, settleCopy } from '../outcome.ts';
+import { stage } from '../worker-metrics.ts';
 
 export const MAX_REGENERATIONS = 1;
 
@@ -32,19 +33,18 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
   }
 
   const started = Date.now();
+  const url = record.zai.url;
+  const copyDeps = {
+    s3: ctx.s3,
+    bucket: ctx.bucket,
+    downloadTimeoutMs: ctx.config.store.downloadTimeoutMs,
+    s3TimeoutMs: ctx.config.s3.timeoutMs,
+    maxBytes: ctx.config.store.maxBytes,
+    dispatcher: ctx.imageDispatcher,
+  };
   let stored;
   try {
-    stored = await copyImage(
-      {
-        s3: ctx.s3,
-        bucket: ctx.bucket,
-        downloadTimeoutMs: ctx.config.store.downloadTimeoutMs,
-        s3TimeoutMs: ctx.config.s3.timeoutMs,
-        maxBytes: ctx.config.store.maxBytes,
-        dispatcher: ctx.imageDispatcher,
-      },
-      { url: record.zai.url, tenant, id },
-    );
+    stored = await stage(ctx.metrics, 'copy', () => copyImage(copyDeps, { url, tenant, id }));
   } catch (err) {
     if (err instanceof ImageExpiredError && record.regenerations < MAX_REGENERATIONS) {
       const round = record.regenerations + 1;
@@ -63,6 +63,7 @@ export async function processStore(ctx: WorkerContext, job: Job, token?: string)
     ctx.config.retention.succeededSeconds,
   );
   await countStoredImage(ctx.redis, ctx.keys);
+  ctx.metrics.bytesStored(stored.bytes);
   log.info({ ms: now - started, key: stored.key, bytes: stored.bytes, sha256: stored.sha256 }, 'stored');
   const done = await ctx.generations.get(id);
   if (done) await announce(ctx, done);

@@ -1,0 +1,41 @@
+/**
+ * The worker's writes to a batch hash: its end (finalize) and the state of its batch.completed
+ * delivery (notify). Counters and `finalizing` are written only by the item status script
+ * (generation-record.ts move()); these two touch neither.
+ */
+import type { Redis } from 'ioredis';
+import type { BatchStatus, RedisKeys, WebhookState } from '@darkroom/shared';
+
+// Ends a batch once: only from `finalizing` (1); an ended one is left as it is (2); 0 if it is gone
+// or not finalizing. ARGV: status, now, then results field/value pairs.
+const END_BATCH = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+if status == 'completed' or status == 'canceled' or status == 'expired' then return 2 end
+if status ~= 'finalizing' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2], 'updated_at', ARGV[2], unpack(ARGV, 3))
+return 1`;
+
+const SET_IF_EXISTS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+export type EndStatus = Extract<BatchStatus, 'completed' | 'canceled' | 'expired'>;
+
+export interface ResultsFile {
+  bucket: string;
+  key: string;
+  bytes: number;
+}
+
+export async function endBatch(redis: Redis, keys: RedisKeys, id: string, status: EndStatus, file: ResultsFile): Promise<'ended' | 'already' | 'not_finalizing'> {
+  const results = ['results_bucket', file.bucket, 'results_key', file.key, 'results_bytes', String(file.bytes)];
+  const done = await redis.eval(END_BATCH, 1, keys.batch(id), status, String(Date.now()), ...results);
+  return done === 1 ? 'ended' : done === 2 ? 'already' : 'not_finalizing';
+}
+
+/** The delivery state of the batch's batch.completed event, on the batch (never re-creates a gone one). */
+export async function setBatchWebhook(redis: Redis, keys: RedisKeys, id: string, state: WebhookState): Promise<void> {
+  await redis.eval(SET_IF_EXISTS, 1, keys.batch(id), 'webhook', JSON.stringify(state));
+}
