@@ -18,7 +18,7 @@ import scalarReference from '@scalar/fastify-api-reference';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { WEBHOOK_EVENTS } from '@darkroom/shared';
+import { GENERATION_EVENTS } from '@darkroom/shared';
 import type { z } from 'zod';
 import { API_ERRORS, errorBodySchema, type ApiErrorCode } from './errors.ts';
 
@@ -105,7 +105,7 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
       },
       // No schema of their own: each refers to the zod-made component GenerationEvent.
       webhooks: Object.fromEntries(
-        WEBHOOK_EVENTS.map((event) => [
+        GENERATION_EVENTS.map((event) => [
           event,
           {
             post: {

@@ -689,54 +689,6 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
-    "batch.completed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * The generation completed: sent to its webhook_url
-         * @description Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["GenerationEvent"];
-                };
-            };
-            responses: {
-                /** @description Any 2xx: delivered */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Gone: no more attempts */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export interface components {
     schemas: {
@@ -861,7 +813,7 @@ export interface components {
         /** @description Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers) with the tenant webhook secret */
         GenerationEvent: {
             /** @enum {string} */
-            type: "image.generation.succeeded" | "image.generation.failed" | "image.generation.canceled" | "batch.completed";
+            type: "image.generation.succeeded" | "image.generation.failed" | "image.generation.canceled";
             /**
              * Format: date-time
              * @description When the job ended

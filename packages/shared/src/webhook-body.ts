@@ -5,11 +5,14 @@
  */
 import { z } from 'zod';
 import { jobViewSchema } from './job-view.ts';
-import { WEBHOOK_EVENTS } from './queues.ts';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './queues.ts';
+
+/** The events whose body is a generation's job view (batch.completed carries a batch instead). */
+export const GENERATION_EVENTS = WEBHOOK_EVENTS.filter((event): event is Extract<WebhookEvent, `image.generation.${string}`> => event.startsWith('image.generation.'));
 
 export const webhookBodySchema = z
   .object({
-    type: z.enum(WEBHOOK_EVENTS),
+    type: z.enum(GENERATION_EVENTS),
     timestamp: z.iso.datetime().describe('When the job ended'),
     data: jobViewSchema,
   })
