@@ -31,14 +31,20 @@ interface Case {
   body?: string | Buffer;
 }
 
-/** Any http(s) URL the fuzzer makes is pointed at the test's receiver: traffic stays on loopback. */
+/**
+ * Any http(s) URL the fuzzer puts under a `…url` key, at any depth (a batch's requests too), is
+ * pointed at the test's receiver: the API resolves and calls webhook hosts, and traffic stays on loopback.
+ */
 function loopbackWebhooks(value: unknown, receiver: string): unknown {
-  if (!value || typeof value !== 'object' || Array.isArray(value) || !('webhook_url' in value)) return value;
-  const url = value.webhook_url;
-  if (typeof url !== 'string' || !URL.canParse(url)) return value;
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return value;
-  return { ...value, webhook_url: `${receiver}${parsed.pathname === '/' ? '' : parsed.pathname}` };
+  if (Array.isArray(value)) return value.map((item) => loopbackWebhooks(item, receiver));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const url = typeof child === 'string' && /url$/i.test(key) && URL.canParse(child) ? new URL(child) : undefined;
+    const pointed = url && (url.protocol === 'http:' || url.protocol === 'https:') ? `${receiver}${url.pathname === '/' ? '' : url.pathname}` : undefined;
+    Object.defineProperty(out, key, { value: pointed ?? loopbackWebhooks(child, receiver), enumerable: true, configurable: true, writable: true });
+  }
+  return out;
 }
 
 function caseFor(contract: Contract, stack: Stack, keyPool: string[], ids: string[]) {
