@@ -14,6 +14,7 @@ export interface MediaType {
   example?: unknown;
 }
 export interface Operation {
+  summary?: string;
   parameters?: Array<{ in: string; name: string; required?: boolean; schema?: unknown; example?: unknown }>;
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
   responses: Record<string, { description?: string; content?: Record<string, MediaType> }>;
