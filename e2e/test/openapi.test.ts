@@ -106,9 +106,9 @@ describe('OpenAPI documents', () => {
     const read = await stack.request('GET', `/v1/images/generations/${id}`);
     check(contract, 'GET', `/v1/images/generations/${id}`, read);
     expect(read.body.status).toBe(done.status);
-    // Every documented field is there: nothing was left out on the way out.
+    // Every documented field is there (but those of a batch item and a retried one): nothing was left out on the way out.
     const generation = contract.doc.components?.schemas?.Generation as { properties: Record<string, unknown> };
-    expect(Object.keys(read.body).sort()).toEqual(Object.keys(generation.properties).filter((k) => k !== 'batch_id').sort());
+    expect(Object.keys(read.body).sort()).toEqual(Object.keys(generation.properties).filter((k) => !['batch_id', 'retries', 'history'].includes(k)).sort());
     expect(read.body.result).toMatchObject({ url: expect.any(String), width: 1024, height: 1024 });
     const deliveries = await waitUntil(async () => {
       const res = await stack.request<{ deliveries: unknown[] }>('GET', `/v1/images/generations/${id}/deliveries`);
@@ -154,6 +154,77 @@ describe('OpenAPI documents', () => {
     ];
     for (const [method, url, body] of adminCalls) check(admin, method, url, await stack.request(method, url, body, asAdmin));
     check(admin, 'GET', '/admin/v1/fleet', await stack.request('GET', '/admin/v1/fleet'));
+  });
+
+  test("the batch, list and retry routes answer as documented, and batch.completed's body is the document's BatchEvent", async ({ launch }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN } });
+    const docs = await fetchDocuments(stack.apiUrl, ADMIN);
+    const contract = new Contract(docs.public);
+    const admin = new Contract(docs.admin);
+    const asAdmin = { authorization: `Bearer ${ADMIN}` };
+    const check = (c: Contract, method: string, url: string, res: { status: number; body: unknown }) =>
+      expect(c.responseProblems(method, url, res.status, res.body), `${method} ${url} ${res.status} ${JSON.stringify(res.body)}`).toEqual([]);
+
+    const submitted = await stack.request('POST', '/v1/batches', {
+      requests: [{ ...valid, custom_id: 'a' }, { ...valid, prompt: 'a dog', custom_id: 'b' }],
+      webhook_url: stack.receiver.url,
+      metadata: { campaign: 'contract' },
+    });
+    expect(submitted.status).toBe(202);
+    check(contract, 'POST', '/v1/batches', submitted);
+    const id = String(submitted.body.id);
+    // The webhook body is the document's BatchEvent, which its `webhooks` name for the event.
+    const [delivery] = await stack.receiver.waitFor((d) => d.some((x) => x.payload?.type === 'batch.completed'));
+    expect(delivery!.payload).toMatchObject({ type: 'batch.completed', data: { id, status: 'completed' } });
+    expect(contract.problems(['components', 'schemas', 'BatchEvent'], delivery!.payload)).toEqual([]);
+    expect(contract.problems(['components', 'schemas', 'BatchEvent'], { ...delivery!.payload, data: { id } })).not.toEqual([]);
+    expect(Object.keys(contract.doc.webhooks ?? {})).toContain('batch.completed');
+
+    const upload = await stack.request('POST', '/v1/batches?metadata=%7B%22k%22%3A1%7D', `${JSON.stringify({ ...valid, custom_id: 'x' })}\n`, { 'content-type': 'application/x-ndjson' });
+    expect(upload.status).toBe(202);
+    check(contract, 'POST', '/v1/batches', upload);
+    const bad = await stack.request('POST', '/v1/batches', { requests: [valid, { model: 'x', prompt: 'a dog' }] });
+    expect(bad.body).toMatchObject({ error: { code: 'validation_error', bad_lines: 1, details: [{ line: 2 }] } });
+    check(contract, 'POST', '/v1/batches', bad);
+
+    const item = await stack.request<{ data: Array<{ id: string }> }>('GET', `/v1/batches/${id}/items`);
+    const generation = item.body.data[0]!.id;
+    for (const [method, url] of [
+      ['GET', '/v1/batches'],
+      ['GET', '/v1/batches?limit=1'],
+      ['GET', '/v1/batches?limit=0'],
+      ['GET', `/v1/batches/${id}`],
+      ['GET', '/v1/batches/batch_00000000000000000000000000000000'],
+      ['GET', `/v1/batches/${id}/items`],
+      ['GET', `/v1/batches/${id}/items?status=succeeded&limit=1`],
+      ['POST', `/v1/batches/${id}/cancel`],
+      ['GET', '/v1/images/generations'],
+      ['GET', `/v1/images/generations?batch_id=${id}&limit=1`],
+      ['GET', '/v1/images/generations?status=lost'],
+      ['POST', `/v1/images/generations/${generation}/cancel`],
+    ] as const) {
+      check(contract, method, url, await stack.request(method, url));
+    }
+    expect((await stack.request('POST', `/v1/batches/${id}/cancel`)).status).toBe(409);
+
+    const adminCalls: Array<[string, string, unknown]> = [
+      ['GET', '/admin/v1/generations', undefined],
+      ['GET', `/admin/v1/generations?tenant=${stack.tenant}&paid=true&limit=1`, undefined],
+      ['GET', '/admin/v1/generations?limit=1000', undefined],
+      ['POST', `/admin/v1/generations/${generation}/retry`, {}],
+      ['POST', '/admin/v1/generations/gen_00000000000000000000000000000000/retry', {}],
+      ['POST', '/admin/v1/retries', { filter: { tenant: stack.tenant }, dry_run: true }],
+      ['POST', '/admin/v1/retries', { ids: [generation] }],
+      ['POST', '/admin/v1/retries', { ids: [generation], filter: {} }],
+      ['GET', '/admin/v1/retries', undefined],
+      ['GET', '/admin/v1/retries/retry_nope', undefined],
+    ];
+    for (const [method, url, body] of adminCalls) check(admin, method, url, await stack.request(method, url, body, asAdmin));
+    const retries = await stack.request<{ data: Array<{ id: string }> }>('GET', '/admin/v1/retries', undefined, asAdmin);
+    const retry = retries.body.data[0]!.id;
+    check(admin, 'GET', `/admin/v1/retries/${retry}`, await stack.request('GET', `/admin/v1/retries/${retry}`, undefined, asAdmin));
+    // 200 if it still runs, 409 once it has ended: both are documented.
+    check(admin, 'POST', `/admin/v1/retries/${retry}/abort`, await stack.request('POST', `/admin/v1/retries/${retry}/abort`, undefined, asAdmin));
   });
 
   test('/admin/openapi.json needs the admin token, and does not exist without admin', async ({ launch }) => {

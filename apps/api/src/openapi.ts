@@ -82,6 +82,34 @@ function slice(doc: Document, keep: (path: string) => boolean, info: Partial<Ope
   return { ...rest, ...(withWebhooks ? { webhooks } : {}), info: { ...doc.info, ...info }, paths, components: { ...doc.components, schemas } };
 }
 
+type RouteTransform = typeof jsonSchemaTransform;
+const hasContent = (body: unknown): body is { content: Record<string, { schema: z.ZodType }> } =>
+  typeof body === 'object' && body !== null && 'content' in body;
+
+/**
+ * jsonSchemaTransform, plus a request body given per media type (`body: { content: { type: { schema } } }`,
+ * as POST /v1/batches takes JSON and JSONL), which it leaves to zod as if it were one schema.
+ */
+const transformRoute: RouteTransform = (input) => {
+  const body: unknown = input.schema?.body;
+  if (!hasContent(body)) return jsonSchemaTransform(input);
+  const out = jsonSchemaTransform({ ...input, schema: { ...input.schema, body: undefined } });
+  const content = Object.fromEntries(
+    Object.entries(body.content).map(([type, { schema }]) => [type, { schema: jsonSchemaTransform({ ...input, schema: { body: schema } }).schema.body }]),
+  );
+  return { ...out, schema: { ...out.schema, body: { content } } };
+};
+
+/** A webhook the API sends: its body is the component `body`. */
+const webhook = (summary: string, body: string) => ({
+  post: {
+    summary,
+    description: 'Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.',
+    requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}${body}` } } } },
+    responses: { '200': { description: 'Any 2xx: delivered' }, '410': { description: 'Gone: no more attempts' } },
+  },
+});
+
 export interface DocsOptions {
   /** Serves /admin/openapi.json behind this hook; without it (admin disabled) there is no such route. */
   adminOnRequest?: onRequestHookHandler | undefined;
@@ -103,20 +131,13 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
         version: '1.0.0',
         description: 'Durable, scalable job system for Z.AI image generation: queue a generation, get the stored image by polling or by webhook.',
       },
-      // No schema of their own: each refers to the zod-made component GenerationEvent.
-      webhooks: Object.fromEntries(
-        GENERATION_EVENTS.map((event) => [
-          event,
-          {
-            post: {
-              summary: `The generation ${event.split('.').at(-1) ?? ''}: sent to its webhook_url`,
-              description: 'Retried on WEBHOOK_RETRY_SCHEDULE until a 2xx; a 410 Gone stops the retries.',
-              requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}GenerationEvent` } } } },
-              responses: { '200': { description: 'Any 2xx: delivered' }, '410': { description: 'Gone: no more attempts' } },
-            },
-          },
-        ]),
-      ),
+      // No schema of their own: each refers to a zod-made component (GenerationEvent, BatchEvent).
+      webhooks: {
+        ...Object.fromEntries(
+          GENERATION_EVENTS.map((event) => [event, webhook(`The generation ${event.split('.').at(-1) ?? ''}: sent to its webhook_url`, 'GenerationEvent')]),
+        ),
+        'batch.completed': webhook('The batch ended (completed, canceled or expired): sent to its webhook_url', 'BatchEvent'),
+      },
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (`pnpm darkroom keys create --tenant NAME`)' },
@@ -124,7 +145,7 @@ export async function openApiDocs(app: FastifyInstance, options: DocsOptions): P
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: transformRoute,
     transformObject: jsonSchemaTransformObject,
   });
 

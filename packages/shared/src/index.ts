@@ -25,3 +25,4 @@ export * from './generation-search.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
 export * from './webhook-body.ts';
+export * from './batch-view.ts';

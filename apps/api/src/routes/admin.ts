@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifySchema, RouteHandlerMethod } from 'fastify';
 import { z } from 'zod';
-import { drainStateSchema, pauseReasonSchema, pauseStateSchema, type QUEUE } from '@darkroom/shared';
+import { drainStateSchema, pauseReasonSchema, pauseStateSchema, QUEUE } from '@darkroom/shared';
 import { audit, readAudit } from '../admin-audit.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import type { ApiContext } from '../context.ts';
@@ -19,7 +19,9 @@ const auditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).de
 
 const pauseState = pauseStateSchema.meta({ id: 'PauseState', examples: [{ code: 'manual', message: 'Z.AI maintenance window', since: 1767607200000, manual: true }] });
 const drainState = drainStateSchema.meta({ id: 'DrainState', examples: [{ since: 1767607200000, reason: 'deploy', by: 'ops' }] });
-const active = z.object({ generate: z.number().int(), store: z.number().int(), notify: z.number().int(), finalize: z.number().int() }).describe('Jobs BullMQ holds as active, per stage, fleet-wide');
+const active = z
+  .record(z.enum(Object.keys(QUEUE) as [keyof typeof QUEUE, ...Array<keyof typeof QUEUE>]), z.number().int())
+  .describe('Jobs BullMQ holds as active, per queue, fleet-wide');
 const fleetStatus = z.object({
   paused: z.boolean(),
   reason: pauseState.nullable(),
