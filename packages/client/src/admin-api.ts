@@ -33,12 +33,9 @@ export interface paths {
                             drain: components["schemas"]["DrainState"] | null;
                             /** @description Draining and no job active: safe to stop the workers */
                             drained: boolean;
-                            /** @description Jobs BullMQ holds as active, per stage, fleet-wide */
+                            /** @description Jobs BullMQ holds as active, per queue, fleet-wide */
                             active: {
-                                generate: number;
-                                store: number;
-                                notify: number;
-                                finalize: number;
+                                [key: string]: number;
                             };
                         };
                     };
@@ -113,12 +110,9 @@ export interface paths {
                             drain: components["schemas"]["DrainState"] | null;
                             /** @description Draining and no job active: safe to stop the workers */
                             drained: boolean;
-                            /** @description Jobs BullMQ holds as active, per stage, fleet-wide */
+                            /** @description Jobs BullMQ holds as active, per queue, fleet-wide */
                             active: {
-                                generate: number;
-                                store: number;
-                                notify: number;
-                                finalize: number;
+                                [key: string]: number;
                             };
                         };
                     };
@@ -410,12 +404,9 @@ export interface paths {
                             /** @enum {boolean} */
                             draining: true;
                             drain: components["schemas"]["DrainState"];
-                            /** @description Jobs BullMQ holds as active, per stage, fleet-wide */
+                            /** @description Jobs BullMQ holds as active, per queue, fleet-wide */
                             active: {
-                                generate: number;
-                                store: number;
-                                notify: number;
-                                finalize: number;
+                                [key: string]: number;
                             };
                         };
                     };
@@ -1290,6 +1281,554 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search every tenant's generations, newest first
+         * @description Filters: tenant, status, batch_id, error_code, stage, paid, created_after and created_before (epoch ms or ISO 8601, exclusive).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "generating" | "storing" | "succeeded" | "failed" | "canceled";
+                    batch_id?: string;
+                    created_after?: number;
+                    created_before?: number;
+                    tenant?: string;
+                    error_code?: string;
+                    stage?: string;
+                    paid?: boolean | ("true" | "false");
+                    /** @description A next_cursor from an earlier page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of generations */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminGenerationList"];
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/generations/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry one generation
+         * @description A saved Z.AI answer is copied again rather than paid for again. 409 when it cannot be retried (not failed, content filtered, …). Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The generation id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default false */
+                        resend_webhook?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description What the retry does, and the generation now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            retried: "store" | "generate" | "resend_webhook";
+                            generation: components["schemas"]["AdminGeneration"] | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error or invalid_json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bulk retries, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    before?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of retries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            object: "list";
+                            data: components["schemas"]["Retry"][];
+                            /** @description Pass as `before` for the next page */
+                            next_before: number | null;
+                        };
+                    };
+                };
+                /** @description Error: validation_error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Retry many generations (by ids or filter), or count what that would do
+         * @description Give `ids` or `filter`. Run by the worker; audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids?: string[];
+                        filter?: {
+                            /** @enum {string} */
+                            status?: "queued" | "generating" | "storing" | "succeeded" | "failed" | "canceled";
+                            batch_id?: string;
+                            created_after?: number;
+                            created_before?: number;
+                            tenant?: string;
+                            error_code?: string;
+                            stage?: string;
+                            paid?: boolean | ("true" | "false");
+                        };
+                        /** @default false */
+                        resend_webhook?: boolean;
+                        /** @default false */
+                        dry_run?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description With dry_run: the counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            matched: number;
+                            by_error_code: {
+                                [key: string]: number;
+                            };
+                            by_stage: {
+                                [key: string]: number;
+                            };
+                            /** @description Copy a saved answer again (store), call Z.AI again (generate, paid), re-send a webhook */
+                            actions: {
+                                store: number;
+                                generate: number;
+                                resend_webhook: number;
+                            };
+                            /** @description By reason */
+                            skipped: {
+                                [key: string]: number;
+                            };
+                            /** @description Generations whose retry needs a new paid Z.AI call */
+                            new_paid_calls: number;
+                            /** @enum {string} */
+                            object: "retry.dry_run";
+                        };
+                    };
+                };
+                /** @description The retry, started (Location: its URL) */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Retry"];
+                    };
+                };
+                /** @description Error: validation_error or invalid_json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/retries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a bulk retry */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The retry id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The retry */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Retry"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/retries/{id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort a running bulk retry
+         * @description Generations already retried stay retried. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The retry id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The retry, aborted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Retry"];
+                    };
+                };
+                /** @description Error: unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: internal_error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1320,14 +1859,29 @@ export interface components {
                  * @description Stable and machine-readable; the HTTP status follows from it
                  * @enum {string}
                  */
-                code: "validation_error" | "invalid_json" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "unsupported_media_type" | "conflict" | "idempotency_conflict" | "too_many_unfinished" | "rate_limited" | "service_unavailable" | "queue_full" | "internal_error";
+                code: "validation_error" | "invalid_json" | "unauthorized" | "forbidden" | "not_found" | "payload_too_large" | "unsupported_media_type" | "conflict" | "idempotency_conflict" | "too_many_unfinished" | "quota_exceeded" | "rate_limited" | "service_unavailable" | "queue_full" | "internal_error";
                 message: string;
                 /** @description For validation_error: every offending field at once */
                 details?: {
+                    /** @description A batch's request: its 1-based line (JSONL) or position (JSON `requests`) */
+                    line?: number;
                     /** @description The offending field, `(body)` for the body as a whole, or a header name */
                     field: string;
                     message: string;
                 }[];
+                /** @description A refused batch: how many of its requests are invalid */
+                bad_lines?: number;
+                /**
+                 * @description For quota_exceeded: the tenant quota that refused
+                 * @enum {string}
+                 */
+                limit?: "max_waiting" | "daily_images";
+                /** @description For quota_exceeded: where the tenant stands */
+                current?: number;
+                /** @description For quota_exceeded: the quota */
+                max?: number;
+            } & {
+                [key: string]: unknown;
             };
         };
         /**
@@ -1358,6 +1912,142 @@ export interface components {
             since: number;
             reason?: string;
             by?: string;
+        };
+        AdminGeneration: {
+            id: string;
+            /** @constant */
+            object: "image.generation";
+            /** @enum {string} */
+            status: "queued" | "generating" | "storing" | "succeeded" | "failed" | "canceled";
+            created_at: string | null;
+            updated_at: string | null;
+            started_at: string | null;
+            completed_at: string | null;
+            /** @description After a failed copy of the image, until the job ends: when the copy is tried again */
+            next_attempt_at: string | null;
+            attempts: number;
+            /** @description The Z.AI request, normalised: defaults filled in, the model lower-cased */
+            request: {
+                /** @example cogview-4-250304 */
+                model: string;
+                prompt: string;
+                /** @enum {string} */
+                quality: "hd" | "standard";
+                size: string;
+                user_id?: string;
+            };
+            webhook_url: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Set once status is succeeded */
+            result: {
+                /** @description A presigned (or public) URL of the stored image */
+                url: string;
+                bucket: string;
+                key: string;
+                sha256: string;
+                bytes: number;
+                content_type: string;
+                width: number;
+                height: number;
+            } | null;
+            /** @description Z.AI's `created` (Unix seconds) of the paid generation */
+            created: number | null;
+            content_filter: {
+                role: string;
+                level: number;
+            }[] | null;
+            /** @description Set once status is failed */
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            retries: number;
+            /** @description With retries: each earlier round as it ended, oldest first */
+            history?: {
+                /** @enum {string} */
+                status: "queued" | "generating" | "storing" | "succeeded" | "failed" | "canceled";
+                error: {
+                    code: string;
+                    message: string;
+                } | null;
+                failed_stage: string | null;
+                /** @description Epoch ms */
+                started_at: number | null;
+                /** @description Epoch ms */
+                completed_at: number | null;
+                attempts: number;
+                paid_generations: number;
+                /** @description Epoch ms */
+                retried_at: number;
+                /** @description The admin token name that asked for the retry */
+                retried_by: string;
+            }[];
+            batch_id?: string;
+            tenant: string;
+            /** @description Where it failed: generate, store, … */
+            failed_stage: string | null;
+            /** @description Z.AI answers paid for, over every round */
+            paid_generations: number;
+        };
+        Retry: {
+            id: string;
+            /** @constant */
+            object: "retry";
+            /** @enum {string} */
+            status: "running" | "completed" | "aborted";
+            /** @description The admin token name that started it */
+            who: string;
+            created_at: string | null;
+            updated_at: string | null;
+            completed_at: string | null;
+            ids: string[] | null;
+            /** @description The filter as parsed (times in epoch ms) */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            resend_webhook: boolean;
+            /** @description The dry-run counts of what it matched when it started */
+            planned: {
+                matched: number;
+                by_error_code: {
+                    [key: string]: number;
+                };
+                by_stage: {
+                    [key: string]: number;
+                };
+                /** @description Copy a saved answer again (store), call Z.AI again (generate, paid), re-send a webhook */
+                actions: {
+                    store: number;
+                    generate: number;
+                    resend_webhook: number;
+                };
+                /** @description By reason */
+                skipped: {
+                    [key: string]: number;
+                };
+                /** @description Generations whose retry needs a new paid Z.AI call */
+                new_paid_calls: number;
+            } | null;
+            progress: {
+                matched: number;
+                done: number;
+                retried: number;
+                skipped: number;
+                skipped_by_reason: {
+                    [key: string]: number;
+                };
+                snapshotted: boolean;
+            };
+        };
+        AdminGenerationList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["AdminGeneration"][];
+            has_more: boolean;
+            /** @description Pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
         };
     };
     responses: never;
