@@ -4,7 +4,7 @@
  * the API's contract changes these types, so code that relies on the old contract stops compiling.
  */
 import createClient, { type Client } from 'openapi-fetch';
-import type { paths as adminPaths } from './admin-api.ts';
+import type { components as adminComponents, paths as adminPaths } from './admin-api.ts';
 import type { components, paths } from './public-api.ts';
 
 export type { paths };
@@ -13,6 +13,9 @@ export type GenerationRequest = paths['/v1/images/generations']['post']['request
 export type ErrorBody = components['schemas']['Error'];
 /** A webhook's body (the document's `webhooks`), for receivers. */
 export type GenerationEvent = components['schemas']['GenerationEvent'];
+export type Batch = components['schemas']['Batch'];
+/** The batch.completed webhook's body. */
+export type BatchEvent = components['schemas']['BatchEvent'];
 
 type AdminJson<P extends keyof adminPaths, M extends 'get' | 'post'> = adminPaths[P][M] extends {
   responses: { 200: { content: { 'application/json': infer Body } } };
@@ -23,6 +26,10 @@ type AdminJson<P extends keyof adminPaths, M extends 'get' | 'post'> = adminPath
 export type FleetStatus = AdminJson<'/admin/v1/fleet', 'get'>;
 export type FleetPaused = AdminJson<'/admin/v1/fleet/pause', 'post'>;
 export type FleetResumed = AdminJson<'/admin/v1/fleet/resume', 'post'>;
+/** A bulk retry (POST /admin/v1/retries answers it with 202, GET /admin/v1/retries/{id} with 200). */
+export type Retry = adminComponents['schemas']['Retry'];
+/** POST /admin/v1/retries with dry_run: what a retry would do. */
+export type RetryDryRun = AdminJson<'/admin/v1/retries', 'post'>;
 
 export interface ClientOptions {
   /** Where the API listens, e.g. http://127.0.0.1:3000 */
