@@ -19,7 +19,7 @@ const retryCountsSchema = z.object({
   new_paid_calls: count.describe('Generations whose retry needs a new paid Z.AI call'),
 });
 
-export const retryViewSchema = z
+const retryViewSchema = z
   .object({
     id: z.string().regex(/^retry_[0-9a-f]{32}$/),
     object: z.literal('retry'),
