@@ -29,6 +29,8 @@ export const API_KEY_SECURITY = [{ apiKey: [] }];
 /** What any /v1 route can answer before its handler runs (auth.ts), and when Redis is away. */
 export const TENANT_ERRORS: ApiErrorCode[] = ['unauthorized', 'forbidden', 'rate_limited', 'service_unavailable'];
 export const ADMIN_SECURITY = [{ adminToken: [] }];
+/** What a POST can answer for a body it does not even read: Fastify parses any body sent first. */
+export const BODY_PARSE_ERRORS: ApiErrorCode[] = ['validation_error', 'invalid_json', 'unsupported_media_type', 'payload_too_large'];
 
 /** The documented error responses of a route: one entry per status its codes can answer with. */
 export function errorResponses(...codes: ApiErrorCode[]) {

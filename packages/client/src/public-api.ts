@@ -475,6 +475,15 @@ export interface paths {
                         "application/json": components["schemas"]["Generation"];
                     };
                 };
+                /** @description Error: validation_error or invalid_json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Error: unauthorized */
                 401: {
                     headers: {
@@ -504,6 +513,24 @@ export interface paths {
                 };
                 /** @description Error: conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unsupported_media_type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1234,6 +1261,15 @@ export interface paths {
                         "application/json": components["schemas"]["Batch"];
                     };
                 };
+                /** @description Error: validation_error or invalid_json */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Error: unauthorized */
                 401: {
                     headers: {
@@ -1263,6 +1299,24 @@ export interface paths {
                 };
                 /** @description Error: conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error: unsupported_media_type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { STATUSES, batchViewSchema, jobViewSchema } from '@darkroom/shared';
-import { API_KEY_SECURITY, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
+import { API_KEY_SECURITY, BODY_PARSE_ERRORS, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
 import { listOf } from '../list-schemas.ts';
 import { batchJsonSchema, batchQuerySchema, itemSchema } from '../batches/batch-request.ts';
 import type { ApiErrorCode } from '../errors.ts';
@@ -66,7 +66,7 @@ export function batchSchemas(promptMaxChars: number) {
       }),
     },
     cancel: {
-      ...route('Cancel a batch', json('The batch, canceling: its queued items are canceled, running ones finish', batchViewSchema), 'not_found', 'conflict'),
+      ...route('Cancel a batch', json('The batch, canceling: its queued items are canceled, running ones finish', batchViewSchema), 'not_found', 'conflict', ...BODY_PARSE_ERRORS),
       description: 'Items that have not called Z.AI are canceled (never paid); those already running finish. 409 once the batch has ended.',
       params: idParams,
     },

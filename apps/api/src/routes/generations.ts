@@ -22,7 +22,7 @@ import { ApiError, queueFull, quotaExceeded, validationError, type ApiErrorCode 
 import { CANCELED_BY_CALLER } from '../batches/cancel.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import { repairOpenGenerations } from '../open-generations.ts';
-import { API_KEY_SECURITY, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
+import { API_KEY_SECURITY, BODY_PARSE_ERRORS, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -238,7 +238,7 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   const cancel = {
-    ...read('Cancel a queued generation', json('The generation, now canceled', jobViewSchema), 'conflict'),
+    ...read('Cancel a queued generation', json('The generation, now canceled', jobViewSchema), 'conflict', ...BODY_PARSE_ERRORS),
     description: 'Only a generation that has not started (status queued) can be canceled (409 otherwise): nothing was paid for it.',
   };
   app.post<{ Params: { id: string } }>('/v1/images/generations/:id/cancel', { schema: cancel }, async (request) => {
