@@ -165,6 +165,10 @@ describe('OpenAPI documents', () => {
     const check = (c: Contract, method: string, url: string, res: { status: number; body: unknown }) =>
       expect(c.responseProblems(method, url, res.status, res.body), `${method} ${url} ${res.status} ${JSON.stringify(res.body)}`).toEqual([]);
 
+    // Both bodies POST /v1/batches takes are documented, and the results as JSON lines.
+    expect(Object.keys(contract.doc.paths['/v1/batches']?.post?.requestBody?.content ?? {}).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    expect(Object.keys(contract.doc.paths['/v1/batches/{id}/results.jsonl']?.get?.responses['200']?.content ?? {})).toEqual(['application/x-ndjson']);
+
     const submitted = await stack.request('POST', '/v1/batches', {
       requests: [{ ...valid, custom_id: 'a' }, { ...valid, prompt: 'a dog', custom_id: 'b' }],
       webhook_url: stack.receiver.url,
