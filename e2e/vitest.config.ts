@@ -27,7 +27,7 @@ export default defineConfig({
       {
         test: {
           name: 'bench',
-          include: ['bench/**/*.ts'],
+          include: ['bench/adaptive.ts'],
           globalSetup: ['./test/global-setup.ts'],
           testTimeout: 900_000,
           hookTimeout: 120_000,

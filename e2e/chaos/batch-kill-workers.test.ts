@@ -8,7 +8,7 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
-import { notifyDrained, seedBatch, uniquePrompt, waitForBatch } from '../test/batch-seed.ts';
+import { notifyDrained, submitBatch, uniquePrompt, waitForBatch } from '../test/batch-client.ts';
 import { describe, expect, test } from '../test/fixtures.ts';
 import type { ChildWorker } from '../test/stack.ts';
 
@@ -26,7 +26,7 @@ describe('chaos: workers killed during a batch', () => {
     try {
       sim.configure({ latencyMs: { standard: [100, 400], hd: [100, 400] } });
       const items = Array.from({ length: ITEMS }, (_, i) => ({ prompt: uniquePrompt('chaos-batch', i), custom_id: `c${i}` }));
-      const { id, ids } = await seedBatch(stack, items, { webhook_url: stack.receiver.url });
+      const { id, ids } = await submitBatch(stack, items, { webhook_url: stack.receiver.url });
       const workers: ChildWorker[] = Array.from({ length: WORKERS }, () => stack.spawnWorker());
 
       // A worker process takes about a second to start: kill at intervals it can do work in.
@@ -46,20 +46,21 @@ describe('chaos: workers killed during a batch', () => {
       console.log(`chaos batch-kill-workers: kills=${kills} calls=${sim.stats().calls} paid=${sim.stats().paid} statuses=${JSON.stringify([...byStatus])}`);
 
       expect(batch.status).toBe('completed');
-      expect({ succeeded: batch.succeeded, failed: batch.failed, canceled: batch.canceled, running: batch.running }).toEqual({
+      const counts = batch.request_counts;
+      expect({ succeeded: counts.succeeded, failed: counts.failed, canceled: counts.canceled, running: counts.running }).toEqual({
         succeeded: byStatus.get('succeeded') ?? 0,
         failed: byStatus.get('failed') ?? 0,
         canceled: 0,
         running: 0,
       });
-      expect(batch.succeeded + batch.failed).toBe(ITEMS);
+      expect(counts.succeeded + counts.failed).toBe(ITEMS);
       expect(sim.stats().paid).toBeLessThanOrEqual(ITEMS + kills);
 
-      const obj = await stack.s3.send(new GetObjectCommand({ Bucket: batch.results_bucket!, Key: batch.results_key! }));
+      const obj = await stack.s3.send(new GetObjectCommand({ Bucket: batch.results!.bucket!, Key: batch.results!.key }));
       const lines = (await obj.Body!.transformToString()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; custom_id: string; status: string });
       expect(lines.map((l) => l.id)).toEqual(ids);
       expect(lines.map((l) => l.custom_id)).toEqual(items.map((i) => i.custom_id));
-      expect(lines.filter((l) => l.status === 'succeeded')).toHaveLength(batch.succeeded);
+      expect(lines.filter((l) => l.status === 'succeeded')).toHaveLength(counts.succeeded);
 
       const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.payload?.type === 'batch.completed'), 60_000);
       await notifyDrained(stack);

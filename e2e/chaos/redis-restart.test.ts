@@ -17,6 +17,10 @@ describe('chaos: Redis killed and restarted', () => {
     try {
       sim.configure({ latencyMs: { standard: [50, 300], hd: [50, 300] } });
       const workers = [stack.spawnWorker(), stack.spawnWorker()];
+      // Both workers up before Redis dies: a worker that cannot reach Redis at start-up exits by
+      // design (fails loudly), and that is not what this test is about.
+      const queues = [stack.queues.generate, stack.queues.store, stack.queues.notify, stack.queues.finalize, stack.queues.retries];
+      await waitUntil(async () => ((await Promise.all(queues.map((q) => q.getWorkersCount()))).every((n) => n >= 2) ? true : undefined), 'both workers to be up', 60_000);
       const acknowledged: string[] = [];
       const refused: number[] = [];
       const submit = async (n: number) => {

@@ -1,12 +1,13 @@
 /**
  * The admin's batch page and Bull Board, opened in a real headless Chromium against the real API,
- * Redis, S3 server and worker. Items run through the real generate and store stages (the test
- * hands them to the generate queue as the dispatcher does); failures are the simulator's.
+ * Redis, S3 server and worker. Batches are submitted through the API and run through the worker's
+ * dispatcher and its generate and store stages; failures are the simulator's.
  */
 import type { Browser, Page } from 'playwright-core';
+import { redisKeys } from '@darkroom/shared';
 import type { Simulator } from '@darkroom/zai-sim';
 import { onTestFinished } from 'vitest';
-import { dispatchPending, seedBatch, waitForBatch } from './seed-accepted-batch.ts';
+import { submitBatch, waitForBatch } from './batch-client.ts';
 import { NO_CHROMIUM, findChromium, launchChromium } from './browser.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
@@ -60,14 +61,12 @@ async function thumbnailWidths(page: Page): Promise<number[]> {
 async function finishedBatch(stack: Stack, sim: Simulator) {
   sim.failNext('prompt_too_long_1261', 2);
   const prompts = ['a red kite', 'a blue heron', XSS_PROMPT, 'a grey wolf', 'a white owl', 'a black cat'];
-  const seeded = await seedBatch(
+  const seeded = await submitBatch(
     stack,
     prompts.map((prompt, i) => ({ prompt, custom_id: i === 2 ? '<b>bold-id</b>' : `item-${i}` })),
     { metadata: XSS_META },
   );
-  // Alongside the worker's own dispatcher, where there is one: each pending id is popped once.
-  await dispatchPending(stack);
-  await waitForBatch(stack, seeded.id, ['finalizing', 'completed']);
+  await waitForBatch(stack, seeded.id, ['finalizing', 'completed'], 30_000);
   const records = await Promise.all(seeded.ids.map(async (id) => (await stack.generations.get(id))!));
   return { ...seeded, records };
 }
@@ -75,7 +74,7 @@ async function finishedBatch(stack: Stack, sim: Simulator) {
 describe('the admin batch page', () => {
   test('answers only the admin token, and a 404 page for an unknown batch', async ({ launch }) => {
     const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
-    const { id } = await seedBatch(stack, [{ prompt: 'one' }]);
+    const { id } = await submitBatch(stack, [{ prompt: 'one' }]);
     const get = (path: string, token?: string) => fetch(`${stack.apiUrl}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     for (const path of [`/admin/batches/${id}`, `/admin/tenants/${stack.tenant}/batches`]) {
       expect((await get(path)).status).toBe(401);
@@ -92,7 +91,7 @@ describe('the admin batch page', () => {
 
   test('escapes prompts, custom ids and metadata in the HTML itself', async ({ launch }) => {
     const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
-    const { id } = await seedBatch(stack, [{ prompt: XSS_PROMPT, custom_id: '<b>bold-id</b>' }], { metadata: XSS_META });
+    const { id } = await submitBatch(stack, [{ prompt: XSS_PROMPT, custom_id: '<b>bold-id</b>' }], { metadata: XSS_META });
     const body = await (await fetch(`${stack.apiUrl}/admin/batches/${id}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(body).not.toContain('<script>window.__pwned');
     expect(body).not.toContain('<img src=x');
@@ -102,8 +101,8 @@ describe('the admin batch page', () => {
   });
 
   test('pages through a large batch in input order, and ?status=failed reads on past 2,000 items to find failures', async ({ launch }) => {
-    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
-    const { id, ids } = await seedBatch(stack, Array.from({ length: 2_300 }, (_, i) => ({ prompt: `p${i}` })));
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, TENANT_MAX_UNFINISHED: '2300' }, worker: false });
+    const { id, ids } = await submitBatch(stack, Array.from({ length: 2_300 }, (_, i) => ({ prompt: `p${i}` })), { jsonl: true });
     const failedAt = [5, 1_999, 2_000, 2_299];
     for (const i of failedAt) expect(await stack.generations.update(ids[i]!, { status: 'failed', error: { code: '1261', message: 'too long' } })).toBe(true);
 
@@ -175,11 +174,22 @@ describe('the admin batch page', () => {
 
   test('lists a tenant\'s batches newest first, pages without repeats through ties, and links each batch', async ({ launch }) => {
     const stack = await launch({ env: { ADMIN_TOKEN: ADMIN }, worker: false });
-    const older = await seedBatch(stack, [{ prompt: 'old' }], { created_at: Date.now() - 60_000 });
-    // 55 batches created in the same millisecond: the page boundary falls among equal scores.
+    const keys = redisKeys(stack.prefix);
+    // 55 batches created in the same millisecond: the page boundary falls among equal scores. The
+    // API cannot make that happen on demand, so their creation times are set by hand afterwards.
+    const backdate = async (id: string, at: number) => {
+      await stack.redis.hset(keys.batch(id), 'created_at', at);
+      await stack.redis.zadd(keys.tenantBatches(stack.tenant), at, id);
+    };
+    const older = await submitBatch(stack, [{ prompt: 'old' }]);
+    await backdate(older.id, Date.now() - 60_000);
     const tied = Date.now();
     const same = [];
-    for (let i = 0; i < 55; i++) same.push((await seedBatch(stack, [{ prompt: `p${i}` }], { created_at: tied })).id);
+    for (let i = 0; i < 55; i++) {
+      const { id } = await submitBatch(stack, [{ prompt: `p${i}` }]);
+      await backdate(id, tied);
+      same.push(id);
+    }
 
     const listed: string[] = [];
     let path: string | undefined = `/admin/tenants/${stack.tenant}/batches`;

@@ -3,12 +3,13 @@
  * operator runs them: a child process of the real CLI against a running stack.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { redisKeys } from '@darkroom/shared';
+import { batchItemIds } from './batch-client.ts';
 import { expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 
@@ -60,6 +61,35 @@ test('batch submit, status and cancel over HTTP; tenants limits set refuses the 
 
     const bad = await darkroom(stack, ['tenants', 'limits', 'set', stack.tenant, '--max-waiting', 'lots']);
     expect(bad.code).toBe(2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('batch submit --wait shows progress until the batch ends, then writes results.jsonl: one line per item, in input order', async ({ launch, sim }) => {
+  const stack = await launch();
+  const N = 12;
+  sim.failNext('sensitive_content_1301', 2);
+  const dir = await mkdtemp(join(tmpdir(), 'darkroom-cli-'));
+  try {
+    const file = join(dir, 'prompts.jsonl');
+    const out = join(dir, 'results.jsonl');
+    await writeFile(file, Array.from({ length: N }, (_, i) => JSON.stringify({ model: 'cogview-4-250304', prompt: `wait ${i}`, size: '512x512', custom_id: `w${i}` })).join('\n') + '\n');
+
+    const waited = await darkroom(stack, ['batch', 'submit', file, '--wait', '--out', out]);
+    expect(waited.code, waited.stderr).toBe(0);
+    // The bar's last line, drawn when the batch has ended.
+    expect(waited.stderr).toMatch(new RegExp(`${N}/${N} done \\| 2 failed \\| [\\d.]+/s \\| ETA \\S+ \\| completed`));
+    const ended = JSON.parse(waited.stdout) as { id: string; status: string; results_file: string; request_counts: Record<string, number> };
+    expect(ended).toMatchObject({ status: 'completed', results_file: out, request_counts: { total: N, succeeded: N - 2, failed: 2, canceled: 0 } });
+
+    const lines = (await readFile(out, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; id: string; status: string; result: { sha256: string } | null; error: { code: string } | null });
+    expect(lines.map((l) => l.custom_id)).toEqual(Array.from({ length: N }, (_, i) => `w${i}`));
+    const ids = await batchItemIds(stack, ended.id);
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect(lines.filter((l) => l.status === 'failed').map((l) => l.error?.code)).toEqual(['1301', '1301']);
+    const issued = new Set(sim.issuedImages().map((img) => img.sha256));
+    for (const line of lines.filter((l) => l.status === 'succeeded')) expect(issued.has(line.result!.sha256)).toBe(true);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

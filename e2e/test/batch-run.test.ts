@@ -1,11 +1,11 @@
 /**
  * Batches, worker side: the dispatcher runs every item once, the finalize stage writes
  * results.jsonl to S3 and sends one batch.completed, cancels and cancel_after never reach Z.AI.
- * Batches are seeded as the API leaves an accepted one (batch-seed.ts).
+ * Batches are submitted, followed and canceled through the API (batch-client.ts).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { enqueueGenerate, newGenerationId, type BatchResultLine } from '@darkroom/shared';
-import { cancelBatch, fetchResults, notifyDrained, seedBatch, uniquePrompt, waitForBatch } from './batch-seed.ts';
+import { cancelBatch, fetchResults, getBatch, notifyDrained, submitBatch, uniquePrompt, waitForBatch } from './batch-client.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
 import { waitUntil } from './wait.ts';
@@ -25,17 +25,12 @@ describe('batches (worker side)', () => {
     const stack = await launch({ env: { WORKER_CONCURRENCY: '16' } });
     sim.failNext('sensitive_content_1301', FAILING);
     const items = Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('catalog', i), custom_id: `sku-${i}` }));
-    const { id, ids } = await seedBatch(stack, items, { webhook_url: stack.receiver.url, metadata: { catalog: 'spring' } });
+    const { id, ids } = await submitBatch(stack, items, { webhook_url: stack.receiver.url, metadata: { catalog: 'spring' }, jsonl: true });
+    expect(ids).toHaveLength(N);
 
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 240_000);
     expect(batch.status).toBe('completed');
-    expect({ total: batch.total, succeeded: batch.succeeded, failed: batch.failed, canceled: batch.canceled, running: batch.running }).toEqual({
-      total: N,
-      succeeded: N - FAILING,
-      failed: FAILING,
-      canceled: 0,
-      running: 0,
-    });
+    expect(batch.request_counts).toEqual({ total: N, queued: 0, running: 0, succeeded: N - FAILING, failed: FAILING, canceled: 0 });
     expect(sim.stats().calls).toBe(N);
     expect(await stack.redis.zscore(`${stack.prefix}:batch-finalize`, id)).toBeNull();
 
@@ -56,8 +51,8 @@ describe('batches (worker side)', () => {
       expect(line.result!.url).toMatch(/^http/);
     }
 
-    expect(batch.results_key).toBe(`${stack.tenant}/batches/${id}/results.jsonl`);
-    const stored = await resultsFromS3(stack, batch.results_bucket!, batch.results_key!);
+    expect(batch.results?.key).toBe(`${stack.tenant}/batches/${id}/results.jsonl`);
+    const stored = await resultsFromS3(stack, batch.results!.bucket!, batch.results!.key);
     expect(stored.map(withoutUrl)).toEqual(api.lines.map(withoutUrl));
 
     const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`), 30_000);
@@ -72,7 +67,7 @@ describe('batches (worker side)', () => {
       status: 'completed',
       request_counts: { total: N, queued: 0, running: 0, succeeded: N - FAILING, failed: FAILING, canceled: 0 },
       metadata: { catalog: 'spring' },
-      results: { key: batch.results_key, bytes: batch.results_bytes },
+      results: { key: batch.results!.key, bytes: batch.results!.bytes },
     });
     // Items send no events of their own unless the batch asks for them.
     expect(deliveries.filter((d) => d.payload?.type !== 'batch.completed')).toHaveLength(0);
@@ -86,15 +81,16 @@ describe('batches (worker side)', () => {
     const stack = await launch({ env: { ZAI_MAX_CONCURRENCY: '2' } });
     sim.configure({ latencyMs: { standard: [40, 60], hd: [40, 60] } });
     const items = Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('cancel', i) }));
-    const { id, ids } = await seedBatch(stack, items, { webhook_url: stack.receiver.url });
-    await waitUntil(async () => Number(await stack.redis.hget(`${stack.prefix}:batch:${id}`, 'succeeded')) >= 10 || undefined, '10 items to succeed');
+    const { id, ids } = await submitBatch(stack, items, { webhook_url: stack.receiver.url });
+    await waitUntil(async () => (await getBatch(stack, id)).request_counts.succeeded >= 10 || undefined, '10 items to succeed');
 
     const canceledNow = await cancelBatch(stack, id);
     expect(canceledNow).toBeGreaterThan(0);
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired']);
     expect(batch.status).toBe('canceled');
-    expect(batch.canceled).toBe(canceledNow);
-    expect(batch.succeeded + batch.failed + batch.canceled).toBe(N);
+    const counts = batch.request_counts;
+    expect(counts.canceled).toBe(canceledNow);
+    expect(counts.succeeded + counts.failed + counts.canceled).toBe(N);
 
     const { lines } = await fetchResults(stack, id);
     expect(lines.map((l) => l.id)).toEqual(ids);
@@ -116,9 +112,9 @@ describe('batches (worker side)', () => {
   test('cancel_after in the past cancels every item at once, with no Z.AI call, and the batch ends expired', async ({ launch, sim }) => {
     const stack = await launch();
     const items = Array.from({ length: 20 }, (_, i) => ({ prompt: uniquePrompt('late', i) }));
-    const { id } = await seedBatch(stack, items, { cancel_after: Date.now() - 1000, webhook_url: stack.receiver.url });
+    const { id } = await submitBatch(stack, items, { cancel_after: new Date(Date.now() - 1000).toISOString(), webhook_url: stack.receiver.url });
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 30_000);
-    expect(batch).toMatchObject({ status: 'expired', canceled: 20, succeeded: 0, failed: 0 });
+    expect(batch).toMatchObject({ status: 'expired', request_counts: { canceled: 20, succeeded: 0, failed: 0 } });
     const { lines } = await fetchResults(stack, id);
     expect(lines.every((l) => l.status === 'canceled' && l.error?.code === 'expired')).toBe(true);
     expect(sim.stats().calls).toBe(0);
@@ -153,7 +149,7 @@ describe('batches (worker side)', () => {
 
   test('item_webhooks: every item sends its own event, and the batch its one batch.completed', async ({ launch }) => {
     const stack = await launch();
-    const { id, ids } = await seedBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('hooks', i) })), {
+    const { id, ids } = await submitBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('hooks', i) })), {
       webhook_url: stack.receiver.url,
       item_webhooks: true,
     });
@@ -166,9 +162,20 @@ describe('batches (worker side)', () => {
     );
   });
 
+  test('batch.completed carries the estimated cost at PRICE_PER_IMAGE, as GET /v1/batches/:id does', async ({ launch }) => {
+    const stack = await launch({ env: { PRICE_PER_IMAGE: '0.015' } });
+    const { id } = await submitBatch(stack, Array.from({ length: 3 }, (_, i) => ({ prompt: uniquePrompt('priced', i) })), { webhook_url: stack.receiver.url });
+    const batch = await waitForBatch(stack, id, ['completed']);
+    const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`));
+    const event = deliveries.find((d) => d.id === `msg_${id}_completed`)!;
+    expect(event.verified).toBe(true);
+    expect(event.payload!.data).toMatchObject({ estimated_cost: { per_image: 0.015, images: 3, total: 0.045 } });
+    expect(batch.estimated_cost).toEqual({ per_image: 0.015, images: 3, total: 0.045 });
+  });
+
   test("results.jsonl of another tenant's batch is a 404", async ({ launch }) => {
     const stack = await launch({ worker: false });
-    const { id } = await seedBatch(stack, [{ prompt: 'mine' }]);
+    const { id } = await submitBatch(stack, [{ prompt: 'mine' }]);
     const other = await stack.newTenant();
     expect((await fetchResults(stack, id, other.api_key)).status).toBe(404);
     const mine = await fetchResults(stack, id);

@@ -138,9 +138,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const config = loadConfig(env);
   const bucket = config.s3.bucket ?? 'darkroom';
   const logger = createLogger({ level: config.logLevel, name: 'test' });
-  const redis = createRedis(config.redis.url, 'worker');
+  const redis = createRedis(config.redis, 'worker');
   await connectRedis(redis);
-  const apiRedis = createRedis(config.redis.url, 'client');
+  const apiRedis = createRedis(config.redis, 'client');
   // Chaos tests take Redis away on purpose: these connections reconnect quietly.
   for (const connection of [redis, apiRedis]) connection.on('error', () => undefined);
   await connectRedis(apiRedis);

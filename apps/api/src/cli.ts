@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: ownOptions ? argv.slice(0, 2) : argv, allowPositionals: true, options: OPTIONS });
   const [group, action] = positionals;
   const config = loadConfig(process.env);
-  const redis = createRedis(config.redis.url, 'client');
+  const redis = createRedis(config.redis, 'client');
   await connectRedis(redis);
   try {
     if (ownOptions) return await runTenantLimitsCommand(argv.slice(2), redis, redisKeys(config.redis.prefix));

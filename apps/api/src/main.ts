@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const { metricsPort, metricsHost, otlpEndpoint } = config.observability;
   const tracing = startTracing({ endpoint: otlpEndpoint, serviceName: 'darkroom-api' });
 
-  const redis = createRedis(config.redis.url, 'client');
+  const redis = createRedis(config.redis, 'client');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
   await checkRedisSettings(redis, logger);

@@ -59,7 +59,7 @@ export class AdaptiveLimit {
 
   /** Creates the state on first use, clamps it to this process's ceilings, and starts the steps. */
   async start(): Promise<void> {
-    const cap = await this.#redis.eval(INIT, 2, this.#keys.zaiLimits, this.#meta, this.#zai.maxConcurrency, this.#zai.maxRps ?? 0);
+    const cap = await this.#redis.eval(INIT, 2, this.#keys.zaiLimits, this.#meta, this.#zai.maxConcurrency, this.#zai.maxRps ?? 0, this.#zai.startConcurrency);
     this.#log.info({ cap, ceiling: this.#zai.maxConcurrency }, 'adaptive Z.AI limits ready');
     this.#timer = setInterval(() => {
       this.step().catch((err: unknown) => this.#log.warn({ err }, 'adaptive limit step failed'));

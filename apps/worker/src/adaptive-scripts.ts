@@ -24,12 +24,12 @@ local function enforceRate(meta, rps)
   end
 end`;
 
-/** KEYS: limits, meta. ARGV: ceiling, rps ceiling (0 = none). Returns the cap. */
+/** KEYS: limits, meta. ARGV: ceiling, rps ceiling (0 = none), starting cap. Returns the cap. */
 export const INIT = `${NOW}
 local ceiling, rpsCeiling = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap = tonumber(redis.call('HGET', KEYS[1], 'cap'))
 if not cap then
-  cap = 1
+  cap = math.min(tonumber(ARGV[3]), ceiling)
   redis.call('HSET', KEYS[1], 'cap', cap, 'limit', 0, 'cut_at', 0, 'probe_at', 0, 'raised_at', 0, 'filled_at', 0,
     'last_start', 0, 'reject_ms', 0, 'refusals', 0, 'rps', 0, 'rps_cut_at', 0, 'rps_probe_at', 0, 'throttles', 0)
 elseif cap > ceiling then

@@ -7,13 +7,17 @@ import type { Redis } from 'ioredis';
 import type { BatchStatus, RedisKeys, WebhookState } from '@darkroom/shared';
 
 // Ends a batch once: only from `finalizing` (1); an ended one is left as it is (2); 0 if it is gone
-// or not finalizing. ARGV: status, now, then results field/value pairs.
+// or not finalizing. Ending starts the retention clock of the batch hash and its item list (an
+// admin retry that reopens the batch stops it again: generation-record.ts REOPEN).
+// KEYS: batch, its items. ARGV: status, now, retention seconds, then results field/value pairs.
 const END_BATCH = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
 if status == 'completed' or status == 'canceled' or status == 'expired' then return 2 end
 if status ~= 'finalizing' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2], 'updated_at', ARGV[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'completed_at', ARGV[2], 'updated_at', ARGV[2], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
 return 1`;
 
 const SET_IF_EXISTS = `
@@ -29,9 +33,17 @@ export interface ResultsFile {
   bytes: number;
 }
 
-export async function endBatch(redis: Redis, keys: RedisKeys, id: string, status: EndStatus, file: ResultsFile): Promise<'ended' | 'already' | 'not_finalizing'> {
+/** Ends the batch; its hash and item list then expire after `retentionSeconds`. */
+export async function endBatch(
+  redis: Redis,
+  keys: RedisKeys,
+  id: string,
+  status: EndStatus,
+  file: ResultsFile,
+  retentionSeconds: number,
+): Promise<'ended' | 'already' | 'not_finalizing'> {
   const results = ['results_bucket', file.bucket, 'results_key', file.key, 'results_bytes', String(file.bytes)];
-  const done = await redis.eval(END_BATCH, 1, keys.batch(id), status, String(Date.now()), ...results);
+  const done = await redis.eval(END_BATCH, 2, keys.batch(id), keys.batchItems(id), status, String(Date.now()), String(retentionSeconds), ...results);
   return done === 1 ? 'ended' : done === 2 ? 'already' : 'not_finalizing';
 }
 

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const { metricsPort, metricsHost, otlpEndpoint } = config.observability;
   const tracing = startTracing({ endpoint: otlpEndpoint, serviceName: 'darkroom-worker' });
 
-  const redis = createRedis(config.redis.url, 'worker');
+  const redis = createRedis(config.redis, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await connectRedis(redis);
   await checkRedisSettings(redis, logger);

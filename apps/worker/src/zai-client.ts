@@ -29,6 +29,28 @@ export function callLifetimeMs(timeoutMs: number): number {
   return timeoutMs + 5_000;
 }
 
+/**
+ * The call's deadline, as an abort signal. Node runs due timers before it reads sockets, so a
+ * plain timer that comes due while the event loop was busy aborts a call whose paid answer is
+ * already in the socket buffer, and Z.AI bills it all the same. The abort therefore waits one
+ * turn of the loop (setImmediate runs after the socket reads): only a call with no answer yet
+ * times out.
+ */
+function answerDeadline(ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')));
+  }, ms);
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    },
+  };
+}
+
 export function parseZaiError(status: number, body: string): ZaiFailure {
   let code: string | undefined;
   let message = '';
@@ -57,14 +79,16 @@ export function createZaiClient(cfg: Config['zai'] & { apiKey: string }, dispatc
   const endpoint = `${cfg.baseUrl}/images/generations`;
 
   async function post(body: unknown): Promise<{ status: number; text: string }> {
+    const deadline = answerDeadline(cfg.timeoutMs);
     try {
       const res = await request(endpoint, {
         method: 'POST',
         headers: { authorization: `Bearer ${cfg.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        headersTimeout: cfg.timeoutMs,
-        bodyTimeout: cfg.timeoutMs,
-        signal: AbortSignal.timeout(cfg.timeoutMs),
+        // undici's own timers only back up the deadline: they fire in the timers phase too.
+        headersTimeout: cfg.timeoutMs + 1_000,
+        bodyTimeout: cfg.timeoutMs + 1_000,
+        signal: deadline.signal,
         ...(dispatcher ? { dispatcher } : {}),
       });
       return { status: res.statusCode, text: await res.body.text() };
@@ -77,6 +101,8 @@ export function createZaiClient(cfg: Config['zai'] & { apiKey: string }, dispatc
         undefined,
         { cause: err },
       );
+    } finally {
+      deadline.clear();
     }
   }
 

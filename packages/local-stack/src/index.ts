@@ -1,6 +1,8 @@
 export { freePort } from './ports.ts';
 export { startRedisServer } from './redis-server.ts';
 export type { RedisServerOptions, RedisServerHandle } from './redis-server.ts';
+export { startRedisCluster } from './redis-cluster.ts';
+export type { RedisClusterOptions, RedisClusterHandle } from './redis-cluster.ts';
 export { startS3Server } from './s3-server.ts';
 export type { S3ServerOptions, S3ServerHandle } from './s3-server.ts';
 export { dockerAvailable } from './docker.ts';

@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   startTimeoutMs?: number;
   /** How long stop()/restart() wait after SIGTERM before SIGKILL; default 5 s. */
   stopTimeoutMs?: number;
+  /** More `--name value` arguments, after the ones above (e.g. `--cluster-enabled yes`). */
+  extraArgs?: string[];
 }
 
 export interface RedisServerHandle {
@@ -84,6 +86,7 @@ async function startOn(port: number, dir: string, ownsDir: boolean, opts: RedisS
     '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction',
     '--daemonize', 'no',
     '--logfile', '',
+    ...(opts.extraArgs ?? []),
   ];
 
   const stopTimeoutMs = opts.stopTimeoutMs ?? 5_000;

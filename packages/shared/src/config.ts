@@ -103,6 +103,7 @@ export function isSecretVariable(name: string): boolean {
 export const envSchema = z
   .object({
     REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'expected redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_CLUSTER: bool.default(false),
     QUEUE_PREFIX: z.string().trim().regex(/^[\w{}.-]+$/, 'letters, digits, _ . - and {} only').default('darkroom'),
 
     ZAI_BASE_URL: httpUrl.default('https://api.z.ai/api/paas/v4'),
@@ -111,6 +112,7 @@ export const envSchema = z
     ZAI_MAX_ATTEMPTS: whole(1, 100).default(5),
     ZAI_BACKOFF_MS: whole(1).default(2_000),
     ZAI_MAX_CONCURRENCY: whole(1).default(8),
+    ZAI_START_CONCURRENCY: whole(1).default(1),
     ZAI_MAX_RPS: whole(1).optional(),
     ZAI_PAUSE_PROBE_MS: whole(100).default(60_000),
     ZAI_PAUSE_PROBE_MAX_MS: whole(100).default(30 * 60_000),
@@ -155,7 +157,7 @@ export const envSchema = z
     ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
     ADMIN_TOKENS: adminTokenList.prefault(''),
 
-    WORKER_CONCURRENCY: whole(1, 1000).default(8),
+    WORKER_CONCURRENCY: whole(1, 10_000).default(8),
     WORKER_LOCK_DURATION_MS: whole(1000).default(30_000),
     WORKER_STALLED_INTERVAL_MS: whole(500).default(30_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: whole(0).default(60_000),
@@ -178,6 +180,11 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
+    // Redis Cluster runs a Lua script or MULTI only on keys of one slot; BullMQ's and ours span
+    // many keys under the prefix, so the prefix must pin them to one slot with a hash tag.
+    if (env.REDIS_CLUSTER && !/\{[^{}]+\}/.test(env.QUEUE_PREFIX)) {
+      ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: 'with REDIS_CLUSTER=true it must hold a hash tag, e.g. {darkroom}' });
+    }
     if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({
         code: 'custom',
@@ -229,7 +236,7 @@ export const envSchema = z
 
 function shape(env: z.output<typeof envSchema>) {
   return {
-    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
+    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX, cluster: env.REDIS_CLUSTER },
     zai: {
       baseUrl: env.ZAI_BASE_URL.replace(/\/+$/, ''),
       apiKey: env.ZAI_API_KEY,
@@ -237,6 +244,7 @@ function shape(env: z.output<typeof envSchema>) {
       maxAttempts: env.ZAI_MAX_ATTEMPTS,
       backoffMs: env.ZAI_BACKOFF_MS,
       maxConcurrency: env.ZAI_MAX_CONCURRENCY,
+      startConcurrency: Math.min(env.ZAI_START_CONCURRENCY, env.ZAI_MAX_CONCURRENCY),
       maxRps: env.ZAI_MAX_RPS,
       pauseProbeMs: env.ZAI_PAUSE_PROBE_MS,
       pauseProbeMaxMs: env.ZAI_PAUSE_PROBE_MAX_MS,

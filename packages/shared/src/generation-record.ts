@@ -232,13 +232,15 @@ if KEYS[9] then redis.call('SET', KEYS[9], ARGV[4], 'EX', tonumber(ARGV[5])) end
 return {'created'}`;
 
 // Reopens a failed record for an admin retry, the only way out of a final status. KEYS[1] the
-// record, KEYS[2..8] the `k` of move() from `failed` to ARGV[1] (`queued` or `storing`). ARGV: the
-// new status, the `retries` count the caller read (optimistic: 'reread' if it moved), now, nset,
-// ndel, then field/value items and field names. The record leaves the retention clock (PERSIST),
-// re-enters the open index and the new status's indexes; in a batch the item stops counting as
-// failed and counts as queued (`started` cleared) or running again, and a batch that was
-// finalizing or completed goes back to in_progress with `reopened` counted (the finalize job and
-// the batch.completed event of the next end need ids of their own: see batch-contract notes).
+// record, KEYS[2..8] the `k` of move() from `failed` to ARGV[1] (`queued` or `storing`), KEYS[9]
+// the batch's item list (in a batch). ARGV: the new status, the `retries` count the caller read
+// (optimistic: 'reread' if it moved), now, nset, ndel, then field/value items and field names. The
+// record leaves the retention clock (PERSIST), re-enters the open index and the new status's
+// indexes; in a batch the item stops counting as failed and counts as queued (`started` cleared)
+// or running again, and a batch that was finalizing or completed goes back to in_progress with
+// `reopened` counted (the finalize job and the batch.completed event of the next end need ids of
+// their own: see batch-contract notes), its hash and item list taken off the retention clock that
+// its end started.
 const REOPEN = `
 local k = { unpack(KEYS, 2) }
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
@@ -270,6 +272,8 @@ if batch then
   end
   local bs = redis.call('HGET', k[6], 'status')
   if bs == 'finalizing' or bs == 'completed' then
+    redis.call('PERSIST', k[6])
+    redis.call('PERSIST', k[8])
     redis.call('HSET', k[6], 'status', 'in_progress', 'updated_at', ARGV[3])
     redis.call('HDEL', k[6], 'finalizing_at', 'completed_at')
     redis.call('HINCRBY', k[6], 'reopened', 1)
@@ -492,6 +496,8 @@ export class GenerationStore {
     const [tenant, batchId] = (await this.#redis.hmget(gen, 'tenant', 'batch_id')) as [string | null, string | null];
     if (tenant === null) return 'gone';
     const keys = [gen, ...this.#moveKeys(tenant, batchId, 'failed', to)];
+    // An ended batch's hash and item list are on the retention clock: a reopen takes them off it.
+    if (batchId) keys.push(this.#keys.batchItems(batchId));
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
     const args = [to, String(readRetries), String(Date.now()), String(set.length), String(del.length), ...set, ...del];
     return (await this.#redis.eval(REOPEN, keys.length, ...keys, ...args)) as Reopen | 'reread';

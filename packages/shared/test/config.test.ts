@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, webhookSpanSeconds } from '../src/config.ts';
 describe('loadConfig', () => {
   it('fills production defaults from an empty environment', () => {
     const config = loadConfig({});
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'darkroom' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'darkroom', cluster: false });
     expect(config.zai.baseUrl).toBe('https://api.z.ai/api/paas/v4');
     expect(config.http.port).toBe(3000);
     expect(config.webhooks.retryScheduleMs).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
@@ -156,6 +156,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STORE_RETRY_HOURS: '721' })).toThrow(/^ {2}STORE_RETRY_HOURS: /m);
     expect(() => loadConfig({ STORE_RETRY_HOURS: '0' })).toThrow(/STORE_RETRY_HOURS: must be more than 0/);
     expect(() => loadConfig({ STORE_BACKOFF_MS: '5000', STORE_BACKOFF_MAX_MS: '1000' })).toThrow(/STORE_BACKOFF_MAX_MS: must be at least STORE_BACKOFF_MS/);
+  });
+
+  it('with REDIS_CLUSTER, insists on a hash-tagged QUEUE_PREFIX so all keys share one slot', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER: 'true' })).toThrow(/QUEUE_PREFIX: with REDIS_CLUSTER=true it must hold a hash tag/);
+    expect(loadConfig({ REDIS_CLUSTER: 'true', QUEUE_PREFIX: '{darkroom}' }).redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: '{darkroom}', cluster: true });
   });
 
   it('refuses the removed STORE_MAX_ATTEMPTS instead of ignoring it', () => {

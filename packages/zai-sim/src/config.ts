@@ -21,6 +21,8 @@ export interface SimulatorConfig {
   /** When > 0 the image body is streamed in `imageChunkBytes` pieces with this pause between them. */
   imageChunkDelayMs: number;
   imageChunkBytes: number;
+  /** Incompressible bytes added to every image (in a private `daRk` chunk), to make images of a chosen size. */
+  imagePadBytes: number;
   contentFilterLevel: 0 | 1 | 2 | 3;
   maxConcurrency: number;
   maxRps: number;
@@ -49,6 +51,7 @@ export interface SimulatorConfigPatch {
   imageDelayMs?: number;
   imageChunkDelayMs?: number;
   imageChunkBytes?: number;
+  imagePadBytes?: number;
   contentFilterLevel?: 0 | 1 | 2 | 3;
   maxConcurrency?: number | null;
   maxRps?: number | null;
@@ -80,6 +83,7 @@ export function defaultConfig(): SimulatorConfig {
     imageDelayMs: 0,
     imageChunkDelayMs: 0,
     imageChunkBytes: 64 * 1024,
+    imagePadBytes: 0,
     contentFilterLevel: 3,
     maxConcurrency: Infinity,
     maxRps: Infinity,
@@ -124,6 +128,9 @@ const CHECKERS: Record<keyof SimulatorConfig, Checker> = {
   },
   imageChunkBytes: (v, k, next) => {
     next.imageChunkBytes = integer(v, k, 1);
+  },
+  imagePadBytes: (v, k, next) => {
+    next.imagePadBytes = integer(v, k, 0);
   },
   contentFilterLevel: (v, k, next) => {
     const level = integer(v, k, 0);

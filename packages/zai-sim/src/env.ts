@@ -44,6 +44,8 @@ export function loadSimulatorEnv(env: Env): SimulatorOptions & { host: string; p
 
   const imageDelay = int(env, 'ZAI_SIM_IMAGE_DELAY_MS', 0);
   if (imageDelay !== undefined) options.imageDelayMs = imageDelay;
+  const pad = int(env, 'ZAI_SIM_IMAGE_PAD_BYTES', 0, 64 * 1024 * 1024);
+  if (pad !== undefined) options.imagePadBytes = pad;
   const ttl = int(env, 'ZAI_SIM_URL_TTL_MS', 1);
   if (ttl !== undefined) options.urlTtlMs = ttl;
   const concurrency = int(env, 'ZAI_SIM_MAX_CONCURRENCY', 1);

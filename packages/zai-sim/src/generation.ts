@@ -117,8 +117,9 @@ async function answer(
   call: CallRecord,
 ): Promise<void> {
   const seed = state.nextSeed();
+  const padBytes = state.config.imagePadBytes;
   const malformed = effect?.kind === 'malformed';
-  const render = malformed ? undefined : state.images.get(seed, request.width, request.height);
+  const render = malformed ? undefined : state.images.get(seed, request.width, request.height, padBytes);
   void render?.catch(() => undefined);
 
   const [min, max] = state.config.latencyMs[request.quality];
@@ -148,6 +149,7 @@ async function answer(
     width: request.width,
     height: request.height,
     expiresAtMs: Date.now() + state.config.urlTtlMs,
+    ...(padBytes > 0 ? { padBytes } : {}),
     ...(fault ? { fault } : {}),
   });
   const body = JSON.stringify({
@@ -163,7 +165,7 @@ async function answer(
   const issued: IssuedImage = {
     url,
     sha256: image.sha256,
-    bytes: image.png.length,
+    bytes: image.bytes,
     width: request.width,
     height: request.height,
     prompt: request.prompt,

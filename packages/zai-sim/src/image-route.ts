@@ -36,19 +36,20 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
     );
   }
 
-  const { png } = await state.images.get(ticket.seed, ticket.width, ticket.height);
+  const image = await state.images.get(ticket.seed, ticket.width, ticket.height, ticket.padBytes ?? 0);
   if (res.destroyed) return;
   const signal = abortOnClose(res);
-  res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': png.length, 'Cache-Control': 'max-age=0' });
+  res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': image.bytes, 'Cache-Control': 'max-age=0' });
   res.flushHeaders();
   try {
     const { imageDelayMs, imageChunkDelayMs, imageChunkBytes } = state.config;
     if (imageDelayMs > 0) await sleep(imageDelayMs, undefined, { signal });
     if (fault === 'truncated') {
-      res.write(png.subarray(0, Math.floor(png.length / 2)), () => res.destroy());
+      res.write(Buffer.concat(image.parts).subarray(0, Math.floor(image.bytes / 2)), () => res.destroy());
       return;
     }
     if (imageChunkDelayMs > 0) {
+      const png = Buffer.concat(image.parts);
       for (let offset = 0; offset < png.length; offset += imageChunkBytes) {
         if (offset > 0) await sleep(imageChunkDelayMs, undefined, { signal });
         res.write(png.subarray(offset, offset + imageChunkBytes));
@@ -58,7 +59,8 @@ export async function handleImage(state: SimState, url: URL, res: ServerResponse
       return;
     }
     complete = true;
-    res.end(png);
+    for (const part of image.parts.slice(0, -1)) res.write(part);
+    res.end(image.parts.at(-1));
   } catch {
     res.destroy();
   }

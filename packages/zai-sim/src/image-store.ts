@@ -1,70 +1,80 @@
-import { createHash } from 'node:crypto';
-import { encodeRgbPng } from './png.ts';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { PNG_IEND, encodeRgbPng, pngChunk } from './png.ts';
 import { renderScanlines } from './pattern.ts';
 
+/** One image's bytes, in parts to be sent in order: a head shared by every image of its size, then its own tail. */
 export interface RenderedImage {
-  readonly png: Buffer;
+  readonly parts: readonly Buffer[];
+  readonly bytes: number;
   readonly sha256: string;
 }
 
+/** Everything of a size's PNG before IEND, and the sha256 state after it, to be continued per image. */
+interface SizeBase {
+  readonly head: Buffer;
+  readonly hash: Hash;
+}
+
 /**
- * Renders PNGs deterministically from (seed, width, height), keeps the most recent ones (LRU),
- * shares in-progress renders, and bounds how many raw frames exist at once (a 2048x1024 frame is ~6 MB).
+ * Every image is one picture per size, rendered once, made unique per seed by a tEXt chunk
+ * ("zai-sim-seed" = seed) between its pixels and IEND: a new image costs a ~40-byte chunk and a
+ * copied sha256 state, not a render, so a benchmark measures the worker and not this simulator.
+ * Renders are shared while in progress, bounded in number at once (a 2048x1024 frame is ~6 MB),
+ * and the most recent sizes are kept (LRU).
  */
 export class ImageStore {
   readonly #capacity: number;
   readonly #maxParallel: number;
-  readonly #done = new Map<string, RenderedImage>();
-  readonly #pending = new Map<string, Promise<RenderedImage>>();
+  readonly #bases = new Map<string, Promise<SizeBase>>();
   readonly #waiters: Array<() => void> = [];
   #running = 0;
 
-  constructor(capacity = 32, maxParallel = 4) {
+  constructor(capacity = 16, maxParallel = 4) {
     this.#capacity = capacity;
     this.#maxParallel = maxParallel;
   }
 
-  get(seed: number, width: number, height: number): Promise<RenderedImage> {
-    const key = `${seed}:${width}x${height}`;
-    const hit = this.#done.get(key);
-    if (hit) {
-      this.#done.delete(key);
-      this.#done.set(key, hit);
-      return Promise.resolve(hit);
+  async get(seed: number, width: number, height: number, padBytes = 0): Promise<RenderedImage> {
+    const base = await this.#base(width, height, padBytes);
+    const tail = Buffer.concat([pngChunk('tEXt', Buffer.from(`zai-sim-seed\0${seed}`, 'latin1')), PNG_IEND]);
+    return {
+      parts: [base.head, tail],
+      bytes: base.head.length + tail.length,
+      sha256: base.hash.copy().update(tail).digest('hex'),
+    };
+  }
+
+  #base(width: number, height: number, padBytes: number): Promise<SizeBase> {
+    const key = `${width}x${height}+${padBytes}`;
+    const known = this.#bases.get(key);
+    if (known) {
+      this.#bases.delete(key);
+      this.#bases.set(key, known);
+      return known;
     }
-    const pending = this.#pending.get(key);
-    if (pending) return pending;
-    const render = this.#render(seed, width, height).then(
-      (image) => {
-        this.#pending.delete(key);
-        this.#remember(key, image);
-        return image;
-      },
-      (error: unknown) => {
-        this.#pending.delete(key);
-        throw error;
-      },
-    );
-    this.#pending.set(key, render);
+    const render = this.#render(width, height, padBytes);
+    this.#bases.set(key, render);
+    render.catch(() => {
+      if (this.#bases.get(key) === render) this.#bases.delete(key);
+    });
+    while (this.#bases.size > this.#capacity) {
+      const oldest = this.#bases.keys().next();
+      if (oldest.done) break;
+      this.#bases.delete(oldest.value);
+    }
     return render;
   }
 
-  async #render(seed: number, width: number, height: number): Promise<RenderedImage> {
+  async #render(width: number, height: number, padBytes: number): Promise<SizeBase> {
     await this.#acquire();
     try {
-      const png = await encodeRgbPng(width, height, renderScanlines(seed, width, height));
-      return { png, sha256: createHash('sha256').update(png).digest('hex') };
+      const png = await encodeRgbPng(width, height, renderScanlines(width * 65_537 + height, width, height));
+      const pixels = png.subarray(0, png.length - PNG_IEND.length);
+      // Ancillary, private, safe-to-copy: decoders skip it.
+      const head = padBytes > 0 ? Buffer.concat([pixels, pngChunk('daRk', randomBytes(padBytes))]) : pixels;
+      return { head, hash: createHash('sha256').update(head) };
     } finally {
       this.#release();
-    }
-  }
-
-  #remember(key: string, image: RenderedImage): void {
-    this.#done.set(key, image);
-    while (this.#done.size > this.#capacity) {
-      const oldest = this.#done.keys().next();
-      if (oldest.done) break;
-      this.#done.delete(oldest.value);
     }
   }
 

@@ -8,6 +8,8 @@ export interface ImageTicket {
   width: number;
   height: number;
   expiresAtMs: number;
+  /** imagePadBytes when the image was issued, so its URL serves the same bytes after a reconfigure. */
+  padBytes?: number;
   fault?: ImageFault;
 }
 
@@ -29,6 +31,7 @@ export class UrlSigner {
 
   sign(origin: string, ticket: ImageTicket): string {
     const payload: Record<string, unknown> = { s: ticket.seed, w: ticket.width, h: ticket.height, e: ticket.expiresAtMs };
+    if (ticket.padBytes) payload['p'] = ticket.padBytes;
     if (ticket.fault) payload['f'] = ticket.fault;
     const token = Buffer.from(JSON.stringify(payload)).toString('base64url');
     const expires = String(Math.ceil(ticket.expiresAtMs / 1000));
@@ -60,9 +63,13 @@ function decode(token: string): ImageTicket | undefined {
     return undefined;
   }
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { s, w, h, e, f } = payload as Record<string, unknown>;
+  const { s, w, h, e, p, f } = payload as Record<string, unknown>;
   if (!isInt(s) || !isInt(w) || !isInt(h) || !isInt(e)) return undefined;
   const ticket: ImageTicket = { seed: s, width: w, height: h, expiresAtMs: e };
+  if (p !== undefined) {
+    if (!isInt(p)) return undefined;
+    ticket.padBytes = p;
+  }
   if (f !== undefined) {
     if (!(IMAGE_FAULTS as readonly unknown[]).includes(f)) return undefined;
     ticket.fault = f as ImageFault;

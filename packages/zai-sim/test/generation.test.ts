@@ -73,6 +73,18 @@ describe('a successful generation', () => {
     expect(ia?.sha256).not.toBe(ib?.sha256);
   });
 
+  it('pads every image with imagePadBytes of incompressible bytes that decoders skip', async () => {
+    sim.configure({ imagePadBytes: 1_000_000 });
+    const res = await generate(sim, okBody({ size: '512x512' }));
+    sim.configure({ imagePadBytes: 0 });
+    const image = await download(res.json.data[0].url);
+    expect(image.bytes.length).toBeGreaterThan(1_000_000);
+    expect(image.bytes.length).toBe(sim.issuedImages()[0]!.bytes);
+    expect(createHash('sha256').update(image.bytes).digest('hex')).toBe(sim.issuedImages()[0]!.sha256);
+    const png = PNG.sync.read(image.bytes);
+    expect([png.width, png.height]).toEqual([512, 512]);
+  });
+
   it('reports the configured content filter level', async () => {
     sim.configure({ contentFilterLevel: 1 });
     const res = await generate(sim);

@@ -1,18 +1,7 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { crc32, encodeRgbPng } from '../src/png.ts';
+import { encodeRgbPng } from '../src/png.ts';
 import { renderScanlines } from '../src/pattern.ts';
-
-describe('crc32', () => {
-  it('matches the standard check value', () => {
-    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
-    expect(crc32(Buffer.from('IEND'))).toBe(0xae426082);
-  });
-
-  it('can continue over several buffers', () => {
-    expect(crc32(Buffer.from('6789'), crc32(Buffer.from('12345')))).toBe(0xcbf43926);
-  });
-});
 
 describe('PNG rendering', () => {
   it('encodes exact pixels that pngjs decodes back', async () => {

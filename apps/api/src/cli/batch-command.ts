@@ -27,7 +27,13 @@ function clientFromEnv(env: NodeJS.ProcessEnv): BatchClient | string {
 /** Polls until the batch ends, drawing done/failed/total, rate and ETA. */
 async function follow(client: BatchClient, first: BatchObject): Promise<BatchObject> {
   const bar = new cliProgress.SingleBar(
-    { format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted} | {status}', etaBuffer: 30, stream: process.stderr },
+    {
+      format: '{bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta_formatted} | {status}',
+      etaBuffer: 30,
+      stream: process.stderr,
+      // Off a terminal (a pipe, a CI log) cli-progress draws nothing unless asked: then a line every 2 s.
+      noTTYOutput: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   const done = (b: BatchObject) => b.request_counts.succeeded + b.request_counts.failed + b.request_counts.canceled;

@@ -7,6 +7,7 @@
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { z } from 'zod';
 import { BATCH_ID, BatchStore, STATUSES, TENANT_NAME, toBatchView, type BatchView } from '@darkroom/shared';
+import { readIndexedBatches } from '../batch-index.ts';
 import type { ApiContext } from '../context.ts';
 import { loadItemPage } from '../pages/batch-items.ts';
 import { batchPage } from '../pages/batch-page.ts';
@@ -67,11 +68,9 @@ export function adminPageRoutes(app: FastifyInstance, ctx: ApiContext, guard: Ad
     if (!query.success) return sendPage(reply, messagePage('Bad request', 'cursor must be a "next" link of this page'), 400);
     const { tenant } = request.params;
     if (!TENANT_NAME.test(tenant)) return sendPage(reply, messagePage('No such tenant', `no tenant ${tenant}`), 404);
-    const { ids, next } = await tenantBatchIds(ctx, tenant, query.data.cursor);
+    const { records, next } = await readIndexedBatches(ctx, tenant, () => tenantBatchIds(ctx, tenant, query.data.cursor));
     const now = Date.now();
-    const records = await Promise.all(ids.map((id) => batches.get(id)));
-    // A batch whose hash has expired (retention) while its index entry remains is left out.
-    const views: BatchView[] = records.flatMap((b) => (b ? [toBatchView(b, { now })] : []));
+    const views: BatchView[] = records.map((b) => toBatchView(b, { now }));
     return sendPage(reply, tenantBatchesPage({ tenant, batches: views, next, first: query.data.cursor === undefined }));
   });
 }

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BATCH_ID, BatchStore, STATUSES, toBatchView, toJobView, type BatchRecord, type BatchViewBody, type GenerationRecord } from '@darkroom/shared';
 import { z } from 'zod';
+import { readIndexedBatches } from '../batch-index.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { CANCELED_BY_CALLER, cancelQueuedItems, startCanceling } from '../batches/cancel.ts';
@@ -89,18 +90,22 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/batches', { schema: schemas.list }, async (request) => {
     const { limit, cursor } = parseQuery(listQuery, request.query);
     const key = ctx.keys.tenantBatches(request.tenant);
-    const page: string[] = [];
-    if (cursor) {
-      const [score = '', id = ''] = cursor.split('-');
-      // Same created_at, then older: newest first, ties by id descending, as ZREVRANGE orders them.
-      const ties = (await ctx.redis.zrangebyscore(key, score, score)).filter((m) => m < id).sort().reverse();
-      page.push(...ties.slice(0, limit + 1));
-      if (page.length <= limit) page.push(...(await ctx.redis.zrevrangebyscore(key, `(${score}`, '-inf', 'LIMIT', 0, limit + 1 - page.length)));
-    } else {
-      page.push(...(await ctx.redis.zrevrange(key, 0, limit)));
-    }
+    const readPage = async () => {
+      const ids: string[] = [];
+      if (cursor) {
+        const [score = '', id = ''] = cursor.split('-');
+        // Same created_at, then older: newest first, ties by id descending, as ZREVRANGE orders them.
+        const ties = (await ctx.redis.zrangebyscore(key, score, score)).filter((m) => m < id).sort().reverse();
+        ids.push(...ties.slice(0, limit + 1));
+        if (ids.length <= limit) ids.push(...(await ctx.redis.zrevrangebyscore(key, `(${score}`, '-inf', 'LIMIT', 0, limit + 1 - ids.length)));
+      } else {
+        ids.push(...(await ctx.redis.zrevrange(key, 0, limit)));
+      }
+      return { ids };
+    };
+    const { records: page } = await readIndexedBatches(ctx, request.tenant, readPage);
     const hasMore = page.length > limit;
-    const records = (await Promise.all(page.slice(0, limit).map((id) => batches.get(id)))).filter((b): b is BatchRecord => b !== undefined);
+    const records = page.slice(0, limit);
     const last = records.at(-1);
     return {
       object: 'list',

@@ -32,7 +32,7 @@ async function announceBatch(ctx: WorkerContext, batch: BatchRecord): Promise<vo
   const body = JSON.stringify({
     type: event,
     timestamp: new Date(batch.completed_at ?? Date.now()).toISOString(),
-    data: toBatchView(batch, { resultsUrl }),
+    data: toBatchView(batch, { resultsUrl, pricePerImage: ctx.config.batches.pricePerImage }),
   });
   if (batch.webhook?.webhook_id !== id) await setBatchWebhook(ctx.redis, ctx.keys, batch.id, { event, webhook_id: id, status: 'pending', attempts: 0 });
   await enqueueNotify(ctx.queues, { id: batch.id, tenant: batch.tenant, event, webhook_id: id, url: batch.webhook_url, body });
@@ -46,7 +46,9 @@ export async function processFinalize(ctx: WorkerContext, job: Job): Promise<voi
   if (batch?.status === 'finalizing') {
     const file = await writeResultsFile(ctx, batch);
     const status = endStatus(batch, file);
-    const ended = await endBatch(ctx.redis, ctx.keys, id, status, file);
+    // A batch outlives every item record it lists: it is kept as long as the longest of them.
+    const retention = Math.max(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds);
+    const ended = await endBatch(ctx.redis, ctx.keys, id, status, file, retention);
     log.info({ status, ended, lines: batch.total, bytes: file.bytes, key: file.key }, 'batch results written');
     batch = await batches.get(id);
   }
