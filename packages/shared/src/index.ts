@@ -24,3 +24,5 @@ export * from './batch-results.ts';
 export * from './generation-search.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
+export * from './webhook-body.ts';
+export * from './batch-view.ts';
