@@ -234,7 +234,9 @@ return {'created'}`;
 // Reopens a failed record for an admin retry, the only way out of a final status. KEYS[1] the
 // record, KEYS[2..8] the `k` of move() from `failed` to ARGV[1] (`queued` or `storing`), KEYS[9]
 // the batch's item list (in a batch). ARGV: the new status, the `retries` count the caller read
-// (optimistic: 'reread' if it moved), now, nset, ndel, then field/value items and field names. The
+// (optimistic: 'reread' if it moved), now, nset, ndel, the batch's reopen window in ms, then
+// field/value items and field names. A batch that was canceled, or completed longer ago than the
+// window (its succeeded items may be gone: a new results file would lose them), is `batch_closed`. The
 // record leaves the retention clock (PERSIST), re-enters the open index and the new status's
 // indexes; in a batch the item stops counting as failed and counts as queued (`started` cleared)
 // or running again, and a batch that was finalizing or completed goes back to in_progress with
@@ -249,12 +251,15 @@ if f[1] ~= 'failed' then return 'not_failed' end
 if (f[2] or '0') ~= ARGV[2] then return 'reread' end
 local batch = k[6] and redis.call('EXISTS', k[6]) == 1
 if batch then
-  local bs = redis.call('HGET', k[6], 'status')
+  local b = redis.call('HMGET', k[6], 'status', 'canceling_at', 'completed_at')
+  local bs = b[1]
   if bs ~= 'in_progress' and bs ~= 'finalizing' and bs ~= 'completed' then return 'batch_closed' end
+  if b[2] then return 'batch_closed' end
+  if bs == 'completed' and b[3] and tonumber(b[3]) + tonumber(ARGV[6]) <= tonumber(ARGV[3]) then return 'batch_closed' end
 end
 local nset, ndel = tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 6, 5 + nset))
-for i = 6 + nset, 5 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 7, 6 + nset))
+for i = 7 + nset, 6 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
 redis.call('PERSIST', KEYS[1])
 local id, created = f[3], f[4]
 redis.call('ZREM', k[2], id)
@@ -489,9 +494,10 @@ export class GenerationStore {
 
   /**
    * Reopens a failed record (admin retry) as `to`, with `fields` set and `clear` removed; refuses
-   * anything but `failed` (a concurrent retry reopened it first: `not_failed`).
+   * anything but `failed` (a concurrent retry reopened it first: `not_failed`), and a batch item
+   * whose batch was canceled or completed more than `batchWindowMs` ago (`batch_closed`).
    */
-  async reopen(id: string, to: 'queued' | 'storing', fields: Writable, readRetries: number): Promise<Reopen | 'reread'> {
+  async reopen(id: string, to: 'queued' | 'storing', fields: Writable, readRetries: number, batchWindowMs: number): Promise<Reopen | 'reread'> {
     const gen = this.#keys.generation(id);
     const [tenant, batchId] = (await this.#redis.hmget(gen, 'tenant', 'batch_id')) as [string | null, string | null];
     if (tenant === null) return 'gone';
@@ -499,7 +505,7 @@ export class GenerationStore {
     // An ended batch's hash and item list are on the retention clock: a reopen takes them off it.
     if (batchId) keys.push(this.#keys.batchItems(batchId));
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
-    const args = [to, String(readRetries), String(Date.now()), String(set.length), String(del.length), ...set, ...del];
+    const args = [to, String(readRetries), String(Date.now()), String(set.length), String(del.length), String(batchWindowMs), ...set, ...del];
     return (await this.#redis.eval(REOPEN, keys.length, ...keys, ...args)) as Reopen | 'reread';
   }
 

@@ -4,7 +4,13 @@
  *   less a margin for the copy itself): back to the store stage only, which copies the saved URL;
  * - failed without an answer, or with an expired URL: back to `queued`, a new paid call;
  * - succeeded (the image is in S3): nothing runs again; its webhook is sent again only if asked;
+ * - failed while a Z.AI call may still be in flight (`calling_until` ahead): skipped (`calling`), so
+ *   the retry never starts a second paid call beside it;
+ * - queued or storing after an earlier retry, with no job for its current round (a crash between
+ *   the reopen and the enqueue): its job is added again, `resumed`; a job that exists is left alone;
  * - anything else is skipped, with the reason.
+ * A retry clears `cancel_after`: the admin asked for it to run. A batch item is not reopened once
+ * its batch was canceled or completed longer ago than `batchWindowMs` (its other items may be gone).
  * The record keeps its id; the round that ended goes into `history`; `retries` counts the rounds,
  * so the new round's BullMQ jobs and webhook have ids of their own (queues.ts, job-view.ts).
  * Admission: a retry does not count against TENANT_MAX_UNFINISHED (an admin's decision after an
@@ -15,13 +21,13 @@ import { ZAI_URL_TTL_HOURS } from './config.ts';
 import type { GenerationRecord, GenerationStore, RetryRound } from './generation-record.ts';
 import type { ImageLinker } from './image-links.ts';
 import { generationEvent, webhookId } from './job-view.ts';
-import { enqueueGenerate, enqueueNotify, enqueueStore, type Queues } from './queues.ts';
+import { enqueueGenerate, enqueueNotify, enqueueStore, generateJobId, storeJobId, type Queues } from './queues.ts';
 
 /** A saved URL this close to its expiry is treated as expired: the copy would not finish in time. */
 export const URL_MARGIN_MS = 3_600_000;
 
 export type RetryAction = 'store' | 'generate' | 'resend_webhook';
-export type SkipReason = 'not_failed' | 'succeeded' | 'canceled' | 'content_filtered' | 'no_webhook_url' | 'gone' | 'batch_closed';
+export type SkipReason = 'not_failed' | 'succeeded' | 'canceled' | 'content_filtered' | 'no_webhook_url' | 'gone' | 'batch_closed' | 'calling';
 export type RetryPlan = { action: RetryAction } | { skip: SkipReason };
 
 export interface RetryOptions {
@@ -50,6 +56,7 @@ export function planRetry(record: GenerationRecord | undefined, opts: { resendWe
   if (record.status !== 'failed') return { skip: 'not_failed' };
   // Its answer is paid and fails the content filter: a store would keep it, a new call would pay again.
   if (record.error?.code === 'content_filtered') return { skip: 'content_filtered' };
+  if (record.calling_until !== undefined && record.calling_until > opts.now) return { skip: 'calling' };
   return { action: savedUrlValid(record, opts.now) ? 'store' : 'generate' };
 }
 
@@ -57,9 +64,11 @@ export interface RetryDeps {
   generations: GenerationStore;
   queues: Queues;
   links: ImageLinker;
+  /** The shortest record retention, in ms: a batch completed longer ago may have lost items. */
+  batchWindowMs: number;
 }
 
-export type RetryOutcome = { retried: RetryAction } | { skipped: SkipReason };
+export type RetryOutcome = { retried: RetryAction; resumed?: true } | { skipped: SkipReason };
 
 /** The history entry of the round that ended: its own attempts and payments, not earlier rounds'. */
 function roundOf(record: GenerationRecord, by: string, now: number): RetryRound {
@@ -83,6 +92,8 @@ export async function retryGeneration(deps: RetryDeps, id: string, opts: RetryOp
   for (;;) {
     const now = opts.now ?? Date.now();
     const record = await deps.generations.get(id);
+    const resumed = record && (await resume(deps, record));
+    if (resumed) return { retried: resumed, resumed: true };
     const plan = planRetry(record, { resendWebhook: opts.resendWebhook, now });
     if ('skip' in plan || !record) return { skipped: 'skip' in plan ? plan.skip : 'gone' };
     if (plan.action === 'resend_webhook') {
@@ -104,17 +115,35 @@ export async function retryGeneration(deps: RetryDeps, id: string, opts: RetryOp
       calling_until: null,
       last_error: null,
       webhook: null,
+      cancel_after: null,
       ...(toStore ? {} : { zai: null }),
     };
-    const reopened = await deps.generations.reopen(id, toStore ? 'storing' : 'queued', fields, record.retries ?? 0);
+    const reopened = await deps.generations.reopen(id, toStore ? 'storing' : 'queued', fields, record.retries ?? 0, deps.batchWindowMs);
     if (reopened === 'reread') continue;
     if (reopened !== 'reopened') return { skipped: reopened };
-    const job = { id, tenant: record.tenant };
-    // Batch items queue behind interactive work, as the batch dispatcher adds them.
-    if (toStore) await enqueueStore(deps.queues, job, 0, retry);
-    else await enqueueGenerate(deps.queues, job, 0, retry, record.batch_id ? 1 : undefined);
+    await enqueueRound(deps.queues, record, toStore ? 'store' : 'generate', 0, retry);
     return { retried: plan.action };
   }
+}
+
+async function enqueueRound(queues: Queues, record: GenerationRecord, stage: 'store' | 'generate', round: number, retry: number): Promise<void> {
+  const job = { id: record.id, tenant: record.tenant };
+  // Batch items queue behind interactive work, as the batch dispatcher adds them.
+  if (stage === 'store') await enqueueStore(queues, job, round, retry);
+  else await enqueueGenerate(queues, job, round, retry, record.batch_id ? 1 : undefined);
+}
+
+/** Adds the missing job of a retried record left queued or storing by a crash; undefined if none is missing. */
+async function resume(deps: RetryDeps, record: GenerationRecord): Promise<'store' | 'generate' | undefined> {
+  const retry = record.retries ?? 0;
+  if (retry === 0 || (record.status !== 'queued' && record.status !== 'storing')) return undefined;
+  const round = record.regenerations;
+  const stage = record.status === 'storing' ? 'store' : 'generate';
+  const queue = stage === 'store' ? deps.queues.store : deps.queues.generate;
+  const jobId = stage === 'store' ? storeJobId(record.id, round, retry) : generateJobId(record.id, round, retry);
+  if (await queue.getJob(jobId)) return undefined;
+  await enqueueRound(deps.queues, record, stage, round, retry);
+  return stage;
 }
 
 async function resendWebhook(deps: RetryDeps, record: GenerationRecord): Promise<void> {

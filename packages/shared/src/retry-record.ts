@@ -72,6 +72,8 @@ const retrySchema = z.object({
   matched: num.default(0),
   position: num.default(0),
   retried: num.default(0),
+  /** Of `retried`: records a crash had left reopened without a job, whose job was added again. */
+  resumed: num.default(0),
   skipped_total: num.default(0),
 });
 export type RetryRecord = z.output<typeof retrySchema> & { skipped: Record<string, number> };
@@ -145,8 +147,10 @@ export class RetryStore {
   async progress(id: string, position: number, outcome: RetryOutcome): Promise<void> {
     const key = this.#keys.retry(id);
     const tx = this.#redis.multi().hset(key, 'position', position + 1, 'updated_at', Date.now());
-    if ('retried' in outcome) tx.hincrby(key, 'retried', 1);
-    else tx.hincrby(key, 'skipped_total', 1).hincrby(key, `${SKIPPED}${outcome.skipped}`, 1);
+    if ('retried' in outcome) {
+      tx.hincrby(key, 'retried', 1);
+      if (outcome.resumed) tx.hincrby(key, 'resumed', 1);
+    } else tx.hincrby(key, 'skipped_total', 1).hincrby(key, `${SKIPPED}${outcome.skipped}`, 1);
     await tx.exec();
   }
 
@@ -172,7 +176,7 @@ export function toRetryView(r: RetryRecord) {
     filter: r.request.filter ?? null,
     resend_webhook: r.request.resend_webhook,
     planned: r.planned ?? null,
-    progress: { matched: r.matched, done: r.position, retried: r.retried, skipped: r.skipped_total, skipped_by_reason: r.skipped, snapshotted: r.snapshotted === '1' },
+    progress: { matched: r.matched, done: r.position, retried: r.retried, resumed: r.resumed, skipped: r.skipped_total, skipped_by_reason: r.skipped, snapshotted: r.snapshotted === '1' },
   };
 }
 export type RetryView = ReturnType<typeof toRetryView>;

@@ -8,6 +8,8 @@ import { decodeCursor, searchGenerations, type GenerationFilter } from '../src/g
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
 
+const DAY = 86_400_000;
+
 describe('generation search and reopening', () => {
   let server: RedisServerHandle;
   let redis: Redis;
@@ -137,9 +139,9 @@ describe('generation search and reopening', () => {
     await redis.hset(keys.batch(batchId), 'status', 'completed');
     const id = items[1]!.id;
 
-    expect(await store.reopen(id, 'queued', { retries: 1 }, 1)).toBe('reread');
-    expect(await store.reopen(id, 'queued', { retries: 1, error: null }, 0)).toBe('reopened');
-    expect(await store.reopen(id, 'queued', { retries: 1 }, 1)).toBe('not_failed');
+    expect(await store.reopen(id, 'queued', { retries: 1 }, 1, DAY)).toBe('reread');
+    expect(await store.reopen(id, 'queued', { retries: 1, error: null }, 0, DAY)).toBe('reopened');
+    expect(await store.reopen(id, 'queued', { retries: 1 }, 1, DAY)).toBe('not_failed');
     expect(await redis.ttl(keys.generation(id))).toBe(-1);
     expect(await redis.zscore(keys.statusIndex('failed'), id)).toBeNull();
     expect(await redis.zscore(keys.tenantStatus('acme', 'queued'), id)).not.toBeNull();
@@ -155,6 +157,38 @@ describe('generation search and reopening', () => {
     expect(await batches.get(batchId)).toMatchObject({ running: 1 });
     await store.update(id, { status: 'succeeded' });
     expect(await batches.get(batchId)).toMatchObject({ status: 'finalizing', running: 0, succeeded: 2, failed: 0 });
+  });
+
+  /** A batch of one failed item, its batch hash set to `batch`. */
+  async function failedItem(batch: Record<string, string | number>): Promise<string> {
+    const batchId = newBatchId();
+    const item = record({ batch_id: batchId, batch_index: 0 });
+    await redis.hset(keys.batch(batchId), { id: batchId, tenant: 'acme', created_at: 1, updated_at: 1, total: 1, ...batch });
+    await store.create(item);
+    await store.update(item.id, { status: 'failed', error: { code: 'x', message: 'x' } }, 60);
+    return item.id;
+  }
+
+  it('refuses to reopen an item of a batch completed longer ago than the window: its other items may have expired', async () => {
+    const now = Date.now();
+    const late = await failedItem({ status: 'completed', completed_at: now - DAY - 1 });
+    expect(await store.reopen(late, 'queued', { retries: 1 }, 0, DAY)).toBe('batch_closed');
+    expect(await store.get(late)).toMatchObject({ status: 'failed' });
+    const recent = await failedItem({ status: 'completed', completed_at: now - DAY + 60_000 });
+    expect(await store.reopen(recent, 'queued', { retries: 1 }, 0, DAY)).toBe('reopened');
+  });
+
+  it('refuses to reopen an item of a canceled batch, even while it is still finalizing', async () => {
+    const id = await failedItem({ status: 'finalizing', canceling_at: Date.now(), finalizing_at: Date.now() });
+    expect(await store.reopen(id, 'queued', { retries: 1 }, 0, DAY)).toBe('batch_closed');
+    expect(await store.get(id)).toMatchObject({ status: 'failed' });
+  });
+
+  it('plans no retry while a Z.AI call of the failed generation may still be in flight', () => {
+    const now = Date.now();
+    const failed = (calling_until: number) => record({ status: 'failed', error: { code: 'stalled_too_often', message: '' }, calling_until });
+    expect(planRetry(failed(now + 60_000), { now })).toEqual({ skip: 'calling' });
+    expect(planRetry(failed(now - 1), { now })).toEqual({ action: 'generate' });
   });
 
   it('plans a retry that never pays twice: a valid saved URL goes to store, an expired one or none to a new call', () => {

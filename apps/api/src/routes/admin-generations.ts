@@ -58,7 +58,8 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
   // The batch page's retry button calls these two from a logged-in browser.
   const requireAdminOrBrowser = requireAdminOrLogin(ctx);
   const retries = new RetryStore(ctx.redis, ctx.keys);
-  const retryDeps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links };
+  const batchWindowMs = Math.min(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds) * 1000;
+  const retryDeps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links, batchWindowMs };
   const adminExtra = (r: { tenant: string; failed_stage?: string | undefined; paid_generations: number; retries?: number | undefined }) => ({
     tenant: r.tenant,
     failed_stage: r.failed_stage ?? null,
@@ -80,7 +81,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     await audit(ctx, request, 'generation.retry', { id, resend_webhook: body.data.resend_webhook, outcome });
     if ('skipped' in outcome) throw new ApiError('conflict', `${id} was not retried: ${outcome.skipped}`);
     const record = await ctx.generations.get(id);
-    return { retried: outcome.retried, generation: record ? { ...toJobView(record, undefined), ...adminExtra(record) } : null };
+    return { retried: outcome.retried, ...(outcome.resumed ? { resumed: true } : {}), generation: record ? { ...toJobView(record, undefined), ...adminExtra(record) } : null };
   });
 
   app.post('/admin/v1/retries', { onRequest: requireAdminOrBrowser, schema: schemas.startRetries }, async (request, reply) => {

@@ -4,7 +4,9 @@
  * after a crash works through the same list. Then each id from the saved position: retried
  * (generation-retry.ts decides how, never paying twice) or skipped with a reason. An abort is seen
  * before the next id. A repeat of an id (crash between its retry and the saved position) finds the
- * record no longer failed and counts it skipped: the generation itself is never retried twice.
+ * record no longer failed and counts it skipped: the generation itself is never retried twice. A
+ * crash between a reopen and its enqueue is mended by the repeat: the record is found queued or
+ * storing with no job for its round, and the job is added (`resumed`, counted as retried).
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
@@ -68,7 +70,8 @@ async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: 
     if (!retry) return;
     log.info({ matched: retry.matched, planned: retry.planned }, 'bulk retry: matching generations snapshotted');
   }
-  const deps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links };
+  const batchWindowMs = Math.min(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds) * 1000;
+  const deps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links, batchWindowMs };
   let position = retry.position;
   for (;;) {
     const ids = await store.ids(retry.id, position, CHUNK);
