@@ -204,6 +204,36 @@ describe('admin retries after an outage', () => {
     expect(sim.stats().paid).toBe(paid + 1);
   });
 
+  test('a retry that crashed between its reopen and its enqueue is resumed by the next retry, paid once', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    sim.failNext('server_error_500', 1);
+    const id = String((await stack.generate(body)).body.id);
+    await allFailed(stack, [id]);
+    const paid = sim.stats().paid;
+    // What the crashed retry left: reopened as queued for its first retry, no job added.
+    const window = 86_400_000;
+    expect(await stack.generations.reopen(id, 'queued', { retries: 1, error: null, zai: null }, 0, window)).toBe('reopened');
+    expect(await stack.queues.generate.getJob(`${id}-t1`)).toBeUndefined();
+
+    const resumed = await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {});
+    expect(resumed.body).toMatchObject({ retried: 'generate', resumed: true, generation: { retries: 1 } });
+    expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', retries: 1 });
+    expect(sim.stats().paid).toBe(paid + 1);
+    expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).status).toBe(409);
+    expect(sim.stats().paid).toBe(paid + 1);
+  });
+
+  test('a retried job whose cancel_after has passed runs: the retry is an explicit request to run it', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    sim.failNext('server_error_500', 1);
+    const id = String((await stack.generate(body)).body.id);
+    await allFailed(stack, [id]);
+    await stack.generations.update(id, { cancel_after: Date.now() - 1 });
+    const retried = await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {});
+    expect(retried.body).toMatchObject({ retried: 'generate' });
+    expect(await stack.waitForStatus(id, ['succeeded', 'failed', 'canceled'])).toMatchObject({ status: 'succeeded', retries: 1 });
+  });
+
   test('a bulk retry can be aborted while it runs, once', async ({ launch }) => {
     // No worker: the retry stays running until aborted.
     const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN } });
