@@ -1409,6 +1409,11 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             retried: "store" | "generate" | "resend_webhook";
+                            /**
+                             * @description Only the job a crashed retry had left out was added
+                             * @enum {boolean}
+                             */
+                            resumed?: true;
                             generation: components["schemas"]["AdminGeneration"] | null;
                         };
                     };
@@ -2034,6 +2039,8 @@ export interface components {
                 matched: number;
                 done: number;
                 retried: number;
+                /** @description Of retried: jobs a crashed retry had reopened without a job, added again */
+                resumed: number;
                 skipped: number;
                 skipped_by_reason: {
                     [key: string]: number;

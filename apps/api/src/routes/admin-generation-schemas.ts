@@ -32,7 +32,7 @@ const retryViewSchema = z
     filter: z.record(z.string(), z.unknown()).nullable().describe('The filter as parsed (times in epoch ms)'),
     resend_webhook: z.boolean(),
     planned: retryCountsSchema.nullable().describe('The dry-run counts of what it matched when it started'),
-    progress: z.object({ matched: count, done: count, retried: count, skipped: count, skipped_by_reason: counts, snapshotted: z.boolean() }),
+    progress: z.object({ matched: count, done: count, retried: count, resumed: count.describe('Of retried: jobs a crashed retry had reopened without a job, added again'), skipped: count, skipped_by_reason: counts, snapshotted: z.boolean() }),
   })
   .meta({ id: 'Retry' });
 
@@ -54,7 +54,7 @@ export const adminGenerationSchemas = {
   retryOne: {
     ...admin(
       'Retry one generation',
-      { 200: json('What the retry does, and the generation now', z.object({ retried: z.enum(['store', 'generate', 'resend_webhook']), generation: adminGenerationSchema.nullable() })) },
+      { 200: json('What the retry does, and the generation now', z.object({ retried: z.enum(['store', 'generate', 'resend_webhook']), resumed: z.literal(true).optional().describe('Only the job a crashed retry had left out was added'), generation: adminGenerationSchema.nullable() })) },
       'validation_error', 'invalid_json', 'not_found', 'conflict',
     ),
     description: 'A saved Z.AI answer is copied again rather than paid for again. 409 when it cannot be retried (not failed, content filtered, …). Audited.',
