@@ -24,3 +24,4 @@ export * from './batch-results.ts';
 export * from './generation-search.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
+export * from './batch-discard.ts';

@@ -36,6 +36,9 @@ export function redisKeys(prefix: string) {
     batch: (id: string) => `${prefix}:batch:${id}`,
     batchItems: (id: string) => `${prefix}:batch:${id}:items`,
     tenantBatches: (tenant: string) => `${prefix}:tenant:${tenant}:batches`,
+    /** Batches being uploaded (`validating`), zset by created_at: the upkeep discards abandoned ones (batch-discard.ts). */
+    validatingBatches: `${prefix}:batch-validating`,
+    validatingSweepLock: `${prefix}:batch-validating:lock`,
     /** Batch items waiting for the fair dispatcher (list per tenant), and the ring of tenants that have some. */
     tenantPending: (tenant: string) => `${prefix}:tenant:${tenant}:pending`,
     dispatchRing: `${prefix}:dispatch:ring`,
