@@ -11,7 +11,7 @@ import type { Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { inject } from 'vitest';
-import { buildApp } from '@darkroom/api';
+import { buildApp, type AppDeps } from '@darkroom/api';
 import {
   GenerationStore,
   TenantStore,
@@ -52,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Run the worker in-process (default) or not at all (tests start child workers themselves). */
   worker?: boolean;
+  /** Sees every route the API registers. */
+  onRoute?: AppDeps['onRoute'];
   /** BullMQ telemetry (startTracing) for the API's queues and the in-process worker. */
   telemetry?: Telemetry;
 }
@@ -146,7 +148,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const queues = createQueues(apiRedis, config, opts.telemetry);
   const s3 = createS3Client(config.s3);
   const registry = new Registry();
-  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry });
+  const app = buildApp({ config, redis: apiRedis, queues, s3, bucket, logger, metrics: registry, onRoute: opts.onRoute });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const metrics = await startMetricsServer({ host: '127.0.0.1', port: 0, registry });
   const address = app.server.address();

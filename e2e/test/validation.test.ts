@@ -86,6 +86,14 @@ describe('request validation, as Z.AI documents it', () => {
     const nested = await stack.request('POST', '/v1/images/generations', deep, { 'content-type': 'application/json' });
     expect(nested.status).toBe(400);
     expect((nested.body.error as { code: string }).code).toBe('validation_error');
+    // A batch's metadata too, in the JSON body and in a JSONL upload's query.
+    const deepBatch = `{"requests":[{"model":"cogview-4-250304","prompt":"p"}],"metadata":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const nestedBatch = await stack.request('POST', '/v1/batches', deepBatch, { 'content-type': 'application/json' });
+    expect(nestedBatch.body).toMatchObject({ error: { code: 'validation_error', details: [{ field: '(body)', message: 'is nested too deeply' }] } });
+    // Brackets unescaped: the URL stays within Node's 16 KiB of headers.
+    const deepQuery = `%7B%22a%22:${'['.repeat(5_000)}${']'.repeat(5_000)}%7D`;
+    const nestedQuery = await stack.request('POST', `/v1/batches?metadata=${deepQuery}`, '{"model":"cogview-4-250304","prompt":"p"}\n', { 'content-type': 'application/x-ndjson' });
+    expect(nestedQuery.body).toMatchObject({ error: { code: 'validation_error', details: [{ field: 'query', message: 'is nested too deeply' }] } });
 
     const text = await stack.request('POST', '/v1/images/generations', 'prompt=cat', { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);

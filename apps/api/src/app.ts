@@ -2,7 +2,7 @@
  * Builds the HTTP API; main.ts listens. Collaborators come in, nothing connects here.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -15,13 +15,14 @@ import {
   type Logger,
   type Queues,
 } from '@darkroom/shared';
-import { hideLoginToken, requireAdminBrowser } from './admin-auth.ts';
+import { hideLoginToken, requireAdmin, requireAdminBrowser } from './admin-auth.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { isUtf8 } from 'node:buffer';
 import { ApiError, errorBody, errorHandler } from './errors.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { MemoryGuard } from './memory-guard.ts';
+import { openApiDocs } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminQueueRoutes } from './routes/admin-queues.ts';
@@ -50,6 +51,8 @@ export interface AppDeps {
    * Default: a registry of its own that nothing serves.
    */
   metrics?: Registry;
+  /** Sees every route as it is registered (the test that each one is documented). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -81,7 +84,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       req: (req: FastifyRequest) => ({ method: req.method, url: hideLoginToken(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket.remotePort }),
     },
   });
-  const app = Fastify({ loggerInstance: logger, bodyLimit: config.http.bodyLimit, return503OnClosing: true });
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.http.bodyLimit,
+    return503OnClosing: true,
+    // A URL that cannot be decoded, or a path segment longer than the router takes (100
+    // characters: far past any id), names nothing here: the same 404 as an unknown route.
+    frameworkErrors: (_err, request, reply) => {
+      void notFound(request, reply);
+    },
+  });
   app.removeContentTypeParser('text/plain');
   // JSON is UTF-8 (RFC 8259): a body that is not is refused, not silently patched with U+FFFD.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -98,25 +112,30 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerHttpMetrics(app, registry);
   registerFleetMetrics(registry, ctx, config.zai.maxConcurrency);
   app.setErrorHandler(errorHandler(config.http.retryAfterSeconds));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler(notFound);
 
-  healthRoutes(app, ctx);
-  adminRoutes(app, ctx);
-  adminTenantRoutes(app, ctx);
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
+  // Bull Board is a UI with routes of its own, not API: outside the documented context.
   adminQueueRoutes(app, ctx);
-  adminGenerationRoutes(app, ctx);
-  // Browser pages: an admin token, or the login cookie (`?token=` once) that also covers /admin/v1.
+  // Browser pages (HTML for people, not API): an admin token, or the login cookie (`?token=` once)
+  // that also covers /admin/v1. Outside the documented context, like Bull Board.
   if (config.http.adminTokens.length > 0) adminPageRoutes(app, ctx, requireAdminBrowser(ctx, '/admin'));
-  void app.register((v1, _opts, done) => {
-    v1.decorateRequest('tenant', '');
-    v1.addHook('onRequest', authenticate(ctx));
-    generationRoutes(v1, ctx);
-    batchResultsRoutes(v1, ctx);
-    generationListRoutes(v1, ctx);
-    batchRoutes(v1, ctx);
-    done();
+  // Every API route is added inside this plugin, after the OpenAPI generator, so that it sees them all.
+  void app.register(async (api) => {
+    await openApiDocs(api, { adminOnRequest: config.http.adminTokens.length ? requireAdmin(ctx) : undefined });
+    healthRoutes(api, ctx);
+    adminRoutes(api, ctx);
+    adminTenantRoutes(api, ctx);
+    adminGenerationRoutes(api, ctx);
+    await api.register((v1, _opts, done) => {
+      v1.decorateRequest('tenant', '');
+      v1.addHook('onRequest', authenticate(ctx));
+      generationRoutes(v1, ctx);
+      batchResultsRoutes(v1, ctx);
+      generationListRoutes(v1, ctx);
+      batchRoutes(v1, ctx);
+      done();
+    });
   });
   return app;
 }

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
+import type { Retry, RetryDryRun } from '@darkroom/client';
 import { adminCliEnvSchema } from '@darkroom/shared';
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -34,11 +35,6 @@ export function parseFilterArg(arg: string, now = Date.now()): Record<string, st
   return filter;
 }
 
-interface RetryView {
-  id: string;
-  status: string;
-  progress: { matched: number; done: number; retried: number; skipped: number; snapshotted: boolean };
-}
 
 /** Where the command writes: results (JSON) and complaints; the progress bar goes to stderr. */
 export interface CliOutput {
@@ -61,30 +57,31 @@ export async function retryCommand(argv: string[], env: Record<string, string | 
     return 2;
   }
   const { DARKROOM_API_URL: base, DARKROOM_ADMIN_TOKEN: token } = cliEnv.data;
-  const call = async (method: string, path: string, body?: unknown) => {
+  // Typed by the caller from the admin document's generated types: a contract change breaks the build.
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(new URL(path, base), {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    const json = (await res.json()) as Record<string, unknown>;
+    const json: unknown = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
+    return json as T;
   };
   const request = {
     ...(values.ids ? { ids: values.ids.split(',').map((s) => s.trim()).filter(Boolean) } : { filter: parseFilterArg(values.filter ?? '') }),
     resend_webhook: values['resend-webhook'] ?? false,
   };
   if (values['dry-run']) {
-    io.out(JSON.stringify(await call('POST', '/admin/v1/retries', { ...request, dry_run: true }), null, 2));
+    io.out(JSON.stringify(await call<RetryDryRun>('POST', '/admin/v1/retries', { ...request, dry_run: true }), null, 2));
     return 0;
   }
-  let retry = (await call('POST', '/admin/v1/retries', request)) as unknown as RetryView;
+  let retry = await call<Retry>('POST', '/admin/v1/retries', request);
   const bar = new SingleBar({ format: 'retry {bar} {value}/{total} | retried {retried} skipped {skipped}', stream: process.stderr }, Presets.shades_classic);
   bar.start(Math.max(retry.progress.matched, 1), 0, { retried: 0, skipped: 0 });
   while (retry.status === 'running') {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    retry = (await call('GET', `/admin/v1/retries/${retry.id}`)) as unknown as RetryView;
+    retry = await call<Retry>('GET', `/admin/v1/retries/${retry.id}`);
     if (retry.progress.snapshotted) bar.setTotal(Math.max(retry.progress.matched, 1));
     bar.update(retry.progress.done, { retried: retry.progress.retried, skipped: retry.progress.skipped });
   }

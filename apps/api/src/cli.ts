@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { retryCommand } from './cli-retry.ts';
 import type { Redis } from 'ioredis';
+import type { FleetPaused, FleetResumed, FleetStatus } from '@darkroom/client';
 import {
   AmbiguousKeyError,
   ConfigError,
@@ -142,10 +143,11 @@ async function fleetCommand(redis: Redis, config: Config, action: 'status' | 're
   const queues = createQueues(redis, config);
   try {
     const fleet = new FleetState(redis, keys, queues.generate);
+    // Pause, resume and status print what the admin routes answer, typed by the admin document.
     if (action === 'pause' && reason.success) {
       const state = await fleet.pauseManually(reason.data);
       await recordAudit(redis, keys, 'cli', 'fleet.pause', { reason: state.message });
-      print({ paused: true, reason: state });
+      print({ paused: true, reason: state } satisfies FleetPaused);
       return 0;
     }
     if (action === 'drain') {
@@ -158,11 +160,12 @@ async function fleetCommand(redis: Redis, config: Config, action: 'status' | 're
       const was = await fleet.resume();
       const drainWas = await fleet.undrain();
       await recordAudit(redis, keys, 'cli', 'fleet.resume', { was: was ?? null, drain_was: drainWas ?? null });
-      print({ resumed: Boolean(was ?? drainWas), was: was ?? null, drain_was: drainWas ?? null });
+      print({ paused: false, draining: false, resumed: Boolean(was ?? drainWas), was: was ?? null, drain_was: drainWas ?? null } satisfies FleetResumed);
       return 0;
     }
     const [state, drain] = [await fleet.read(), await fleet.readDrain()];
-    print({ paused: Boolean(state), reason: state ?? null, draining: Boolean(drain), drain: drain ?? null });
+    // The admin route's answer, less what only BullMQ's active counts give (drained, active).
+    print({ paused: Boolean(state), reason: state ?? null, draining: Boolean(drain), drain: drain ?? null } satisfies Omit<FleetStatus, 'drained' | 'active'>);
     return 0;
   } finally {
     await queues.close();

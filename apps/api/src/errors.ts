@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ReplyError } from 'ioredis';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const API_ERRORS = {
   validation_error: 400,
@@ -57,6 +57,43 @@ export class ApiError extends Error {
     return API_ERRORS[this.code];
   }
 }
+
+/** The body of every error answer: documented once, as the component `Error`. */
+export const errorBodySchema = z
+  .object({
+    // Loose: some errors carry more fields, e.g. `bad_lines` of a refused batch.
+    error: z.looseObject({
+      code: z.enum(Object.keys(API_ERRORS) as [ApiErrorCode, ...ApiErrorCode[]]).describe('Stable and machine-readable; the HTTP status follows from it'),
+      message: z.string(),
+      details: z
+        .array(
+          z.object({
+            line: z.number().int().min(1).optional().describe("A batch's request: its 1-based line (JSONL) or position (JSON `requests`)"),
+            field: z.string().describe('The offending field, `(body)` for the body as a whole, or a header name'),
+            message: z.string(),
+          }),
+        )
+        .optional()
+        .describe('For validation_error: every offending field at once'),
+      bad_lines: z.number().int().min(1).optional().describe('A refused batch: how many of its requests are invalid'),
+      limit: z.enum(['max_waiting', 'daily_images']).optional().describe('For quota_exceeded: the tenant quota that refused'),
+      current: z.number().int().min(0).optional().describe('For quota_exceeded: where the tenant stands'),
+      max: z.number().int().min(0).optional().describe('For quota_exceeded: the quota'),
+    }),
+  })
+  .meta({
+    id: 'Error',
+    examples: [
+      {
+        error: {
+          code: 'validation_error',
+          message: 'invalid request: size width must be divisible by 16 (got 1000)',
+          details: [{ field: 'size', message: 'width must be divisible by 16 (got 1000)' }],
+        },
+      },
+      { error: { code: 'not_found', message: 'no generation gen_00000000000000000000000000000000' } },
+    ],
+  });
 
 export function errorBody(code: ApiErrorCode, message: string, details?: FieldProblem[], extra?: Record<string, unknown>) {
   return { error: { code, message, ...(details ? { details } : {}), ...extra } };

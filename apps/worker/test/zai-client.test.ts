@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, TransientError } from '@darkroom/shared';
 import { createZaiClient } from '../src/zai-client.ts';
 
+const REQUEST = { model: 'cogview-4-250304', prompt: 'p', quality: 'standard' as const, size: '1024x1024' };
 const ANSWER = JSON.stringify({ created: 1, data: [{ url: 'http://127.0.0.1:1/image.png' }], content_filter: [] });
 
 function busyFor(ms: number): void {
@@ -34,12 +35,12 @@ describe('Z.AI client deadline', () => {
       // The answer is in the caller's socket buffer; the deadline comes due while nothing runs.
       busyFor(600);
     });
-    await expect(client.generate({ model: 'cogview-4-250304', prompt: 'p' })).resolves.toMatchObject({ created: 1 });
+    await expect(client.generate(REQUEST)).resolves.toMatchObject({ created: 1 });
   });
 
   it('times out a call that has no answer', async () => {
     const client = await start(() => undefined);
-    const err = await client.generate({ model: 'cogview-4-250304', prompt: 'p' }).catch((e: unknown) => e);
+    const err = await client.generate(REQUEST).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect((err as TransientError).code).toBe('zai_timeout');
   });

@@ -37,8 +37,17 @@ const size = z.string().superRefine((value, ctx) => {
   }
 });
 
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * Any JSON value, as z.json() checks it, but recursive through itself: a named component refers to
+ * itself in the OpenAPI document, where z.json()'s inner recursion would leave a dangling reference.
+ */
+const jsonValue: z.ZodType<JsonValue> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]))
+  .meta({ id: 'JsonValue', description: 'Any JSON value' });
+
 export const metadataSchema = z
-  .record(z.string(), z.json(), { error: 'must be a JSON object' })
+  .record(z.string(), jsonValue, { error: 'must be a JSON object' })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, {
     message: `must serialize to at most ${METADATA_MAX_BYTES} bytes of JSON`,
   });
@@ -123,13 +132,34 @@ export type ZaiRequest = z.output<typeof zaiRequestSchema>;
 
 /** The API's request schema; `promptMaxChars` comes from PROMPT_MAX_CHARS. */
 export function generationRequestSchema(limits: { promptMaxChars: number } = { promptMaxChars: PROMPT_MAX_CHARS }) {
-  return z.strictObject({
-    ...zaiRequestShape(limits.promptMaxChars),
-    webhook_url: webhookUrlSchema.optional(),
-    metadata: metadataSchema.optional(),
-    /** Epoch ms once parsed: not started by then, the generation is canceled (`expired`). Never sent to Z.AI. */
-    cancel_after: cancelAfterSchema.optional(),
-  });
+  const shape = zaiRequestShape(limits.promptMaxChars);
+  return z
+    .strictObject({
+      model: shape.model.meta({ description: `The Z.AI model: ${ZAI_MODEL} (any letter case)`, examples: [ZAI_MODEL] }),
+      prompt: shape.prompt.meta({ description: `What to draw: at most ${limits.promptMaxChars} characters`, examples: ['a red bicycle leaning on a wall'] }),
+      quality: shape.quality,
+      size: shape.size.meta({
+        description: `WIDTHxHEIGHT: each side ${SIZE_SIDE_MIN} to ${SIZE_SIDE_MAX} px in steps of ${SIZE_STEP}, at most ${SIZE_MAX_PIXELS} pixels`,
+        examples: ['1024x1024', '1440x720', '768x1344'],
+      }),
+      user_id: shape.user_id.meta({ description: "The end user's id, passed on to Z.AI" }),
+      webhook_url: webhookUrlSchema.optional().meta({ description: 'Receives the job once it ends, signed (Standard Webhooks)' }),
+      metadata: metadataSchema.optional().meta({ description: `Yours, returned as given: a JSON object of at most ${METADATA_MAX_BYTES} bytes` }),
+      cancel_after: cancelAfterSchema.optional().meta({
+        description: `Not started by then, the generation is canceled (\`expired\`); never sent to Z.AI. An RFC 3339 time, or whole seconds from now (0 to ${CANCEL_AFTER_MAX_SECONDS})`,
+        examples: [3600, '2026-01-31T18:00:00Z'],
+      }),
+    })
+    // As named Example Objects: zod drops `examples` from the input side of a transforming schema.
+    .meta({
+      'x-examples': {
+        minimal: { summary: 'The fields Z.AI needs', value: { model: ZAI_MODEL, prompt: 'a red bicycle leaning on a wall' } },
+        full: {
+          summary: 'Every field',
+          value: { model: ZAI_MODEL, prompt: 'a lighthouse at dusk', quality: 'hd', size: '1440x720', user_id: 'user-1001', webhook_url: 'https://example.com/hooks/darkroom', metadata: { order: 'A-1001' } },
+        },
+      },
+    });
 }
 export type GenerationRequest = z.output<ReturnType<typeof generationRequestSchema>>;
 

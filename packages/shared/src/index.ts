@@ -24,4 +24,6 @@ export * from './batch-results.ts';
 export * from './generation-search.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
+export * from './webhook-body.ts';
+export * from './batch-view.ts';
 export * from './batch-discard.ts';

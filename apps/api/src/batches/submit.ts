@@ -9,6 +9,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { BatchStore, checkUrl, newBatchId, type BatchRecord } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
+import type { z } from 'zod';
 import { ApiError, queueFull, quotaExceeded, validationError, type FieldProblem } from '../errors.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import {
@@ -39,18 +40,28 @@ export interface Submission {
 /** Yields each checked request in input order, or its problems. */
 type Checked = AsyncIterable<BatchItemRequest | FieldProblem[]> | Iterable<BatchItemRequest | FieldProblem[]>;
 
+/** zod walks JSON values (metadata) recursively: one nested deeply enough overflows the stack. */
+function safeParseBounded<T extends z.ZodType>(schema: T, value: unknown, field: string) {
+  try {
+    return schema.safeParse(value);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ApiError('validation_error', `invalid request: ${field} is nested too deeply`, [{ field, message: 'is nested too deeply' }]);
+  }
+}
+
 function readOptions(source: BatchSource): { options: BatchOptions; requests: unknown[] } {
   if (source.kind === 'json') {
     const body = source.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError('validation_error', 'the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
     }
-    const parsed = batchJsonSchema.safeParse(body);
+    const parsed = safeParseBounded(batchJsonSchema, body, '(body)');
     if (!parsed.success) throw validationError(parsed.error.issues);
     const { requests, ...options } = parsed.data;
     return { options, requests };
   }
-  const parsed = batchQuerySchema.safeParse(source.query ?? {});
+  const parsed = safeParseBounded(batchQuerySchema, source.query ?? {}, 'query');
   if (!parsed.success) throw validationError(parsed.error.issues, 'query');
   return { options: parsed.data, requests: [] };
 }

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { z } from 'zod';
+import type { Batch } from '@darkroom/client';
 
 export const clientEnvSchema = z.object({
   DARKROOM_API_URL: z
@@ -27,11 +28,8 @@ export class ApiCallError extends Error {
   }
 }
 
-export type BatchObject = {
-  id: string;
-  status: string;
-  request_counts: { total: number; queued: number; running: number; succeeded: number; failed: number; canceled: number };
-} & Record<string, unknown>;
+/** The batch the API answers with, as its OpenAPI document (the generated client types) says. */
+export type BatchObject = Batch;
 
 export const BATCH_ENDED = new Set(['completed', 'canceled', 'expired']);
 

@@ -27,6 +27,7 @@ import { requireAdmin as adminHook, requireAdminOrLogin } from '../admin-auth.ts
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { listBody, parseSearchQuery } from '../search-query.ts';
+import { adminGenerationSchemas as schemas } from './admin-generation-schemas.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const RETRY_ID = /^retry_[0-9a-f]{32}$/;
@@ -65,12 +66,12 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     retries: r.retries ?? 0,
   });
 
-  app.get('/admin/v1/generations', { onRequest: requireAdmin }, async (request) => {
+  app.get('/admin/v1/generations', { onRequest: requireAdmin, schema: schemas.search }, async (request) => {
     const { filter, cursor, limit } = parseSearchQuery(adminFilterSchema, request.query);
     return listBody(await searchGenerations(ctx, filter, { cursor, limit }), ctx.links, adminExtra);
   });
 
-  app.post<{ Params: { id: string } }>('/admin/v1/generations/:id/retry', { onRequest: requireAdmin }, async (request) => {
+  app.post<{ Params: { id: string } }>('/admin/v1/generations/:id/retry', { onRequest: requireAdmin, schema: schemas.retryOne }, async (request) => {
     const { id } = request.params;
     const body = oneRetryBody.safeParse(request.body ?? {});
     if (!body.success) throw validationError(body.error.issues);
@@ -82,7 +83,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return { retried: outcome.retried, generation: record ? { ...toJobView(record, undefined), ...adminExtra(record) } : null };
   });
 
-  app.post('/admin/v1/retries', { onRequest: requireAdminOrBrowser }, async (request, reply) => {
+  app.post('/admin/v1/retries', { onRequest: requireAdminOrBrowser, schema: schemas.startRetries }, async (request, reply) => {
     const parsed = retryRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues);
     const body = parsed.data;
@@ -95,7 +96,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return created ? toRetryView(created) : { id };
   });
 
-  app.get('/admin/v1/retries', { onRequest: requireAdmin }, async (request) => {
+  app.get('/admin/v1/retries', { onRequest: requireAdmin, schema: schemas.listRetries }, async (request) => {
     const q = listQuery.safeParse(request.query ?? {});
     if (!q.success) throw validationError(q.error.issues, 'query');
     const list = await retries.list(q.data.limit, q.data.before);
@@ -109,9 +110,9 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return found;
   };
 
-  app.get<{ Params: { id: string } }>('/admin/v1/retries/:id', { onRequest: requireAdminOrBrowser }, async (request) => toRetryView(await ownRetry(request.params.id)));
+  app.get<{ Params: { id: string } }>('/admin/v1/retries/:id', { onRequest: requireAdminOrBrowser, schema: schemas.readRetry }, async (request) => toRetryView(await ownRetry(request.params.id)));
 
-  app.post<{ Params: { id: string } }>('/admin/v1/retries/:id/abort', { onRequest: requireAdmin }, async (request) => {
+  app.post<{ Params: { id: string } }>('/admin/v1/retries/:id/abort', { onRequest: requireAdmin, schema: schemas.abortRetry }, async (request) => {
     const found = await ownRetry(request.params.id);
     if (!(await retries.finish(found.id, 'aborted'))) throw new ApiError('conflict', `retry ${found.id} has already ended (${found.status})`);
     await audit(ctx, request, 'retries.abort', { retry: found.id });

@@ -10,11 +10,33 @@ import { audit } from '../admin-audit.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
+import { ADMIN_SECURITY, errorResponses, json } from '../openapi.ts';
 
 /** How long a rotated-out webhook secret keeps signing deliveries, unless the body says otherwise. */
 const DEFAULT_GRACE_HOURS = 24;
-const rotateBody = z.strictObject({ grace_hours: z.number().min(0).max(24 * 30).default(DEFAULT_GRACE_HOURS) });
-const rateBody = z.strictObject({ per_second: z.number().int().min(1).max(1_000_000).nullable() });
+const rotateBody = z.strictObject({
+  grace_hours: z.number().min(0).max(24 * 30).default(DEFAULT_GRACE_HOURS).describe('How long the previous secret keeps signing deliveries as well'),
+});
+const rateBody = z.strictObject({ per_second: z.number().int().min(1).max(1_000_000).nullable().describe('null lifts the limit') });
+
+const keyInfo = z.object({ id: z.string(), prefix: z.string().nullable(), created_at: z.string().nullable() });
+const rateLimit = z.object({ per_second: z.number().int() }).nullable();
+const tenantInfo = z.object({
+  tenant: z.string(),
+  created_at: z.string().nullable(),
+  rate_limit: rateLimit,
+  previous_webhook_secret_valid_until: z.string().nullable(),
+  keys: z.array(keyInfo),
+});
+const tenantParams = z.object({ tenant: z.string() });
+const schema = (summary: string, ok: ReturnType<typeof json>, extra: object, ...codes: Parameters<typeof errorResponses>) => ({
+  summary,
+  tags: ['admin'],
+  security: ADMIN_SECURITY,
+  ...extra,
+  response: { 200: ok, ...errorResponses('unauthorized', 'service_unavailable', ...codes) },
+});
+const withBody = ['validation_error', 'invalid_json', 'unsupported_media_type', 'payload_too_large'] as const;
 
 interface TenantParams {
   tenant: string;
@@ -27,10 +49,19 @@ export function adminTenantRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!(await ctx.tenants.exists(tenant))) throw new ApiError('not_found', `no tenant ${tenant}`);
   };
 
-  app.get('/admin/v1/tenants', { onRequest }, async () => ({ tenants: await ctx.tenants.list() }));
+  app.get('/admin/v1/tenants', { onRequest, schema: schema('Every tenant and its keys (id, prefix, creation time)', json('Tenants', z.object({ tenants: z.array(tenantInfo) })), {}) }, async () => ({
+    tenants: await ctx.tenants.list(),
+  }));
 
   // The key is refused from the next request on every replica: key lookups are not cached.
-  app.post<{ Params: TenantParams & { key: string } }>('/admin/v1/tenants/:tenant/keys/:key/revoke', { onRequest }, async (request) => {
+  const revoke = schema(
+    "Revoke one of a tenant's keys, by id or prefix",
+    json('Revoked', z.object({ tenant: z.string(), revoked: z.literal(true), key: keyInfo })),
+    { params: tenantParams.extend({ key: z.string().describe('The key id, or its prefix') }) },
+    'not_found',
+    'conflict',
+  );
+  app.post<{ Params: TenantParams & { key: string } }>('/admin/v1/tenants/:tenant/keys/:key/revoke', { onRequest, schema: revoke }, async (request) => {
     const { tenant, key } = request.params;
     await known(tenant);
     const revoked = await ctx.tenants.revokeKey(tenant, key).catch((err: unknown) => {
@@ -42,7 +73,14 @@ export function adminTenantRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { tenant, revoked: true, key: revoked };
   });
 
-  app.post<{ Params: TenantParams }>('/admin/v1/tenants/:tenant/webhook-secret/rotate', { onRequest }, async (request) => {
+  const rotate = schema(
+    "Rotate a tenant's webhook secret, the previous one still signing for grace_hours",
+    json('The new secret', z.object({ tenant: z.string(), webhook_secret: z.string(), previous_valid_until: z.string().nullable() })),
+    { params: tenantParams, body: rotateBody },
+    'not_found',
+    ...withBody,
+  );
+  app.post<{ Params: TenantParams }>('/admin/v1/tenants/:tenant/webhook-secret/rotate', { onRequest, schema: rotate }, async (request) => {
     const { tenant } = request.params;
     const parsed = rotateBody.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues);
@@ -53,7 +91,14 @@ export function adminTenantRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { tenant, ...rotated };
   });
 
-  app.put<{ Params: TenantParams }>('/admin/v1/tenants/:tenant/rate-limit', { onRequest }, async (request) => {
+  const rate = schema(
+    "Set or lift a tenant's request-rate limit (every replica together)",
+    json('The limit', z.object({ tenant: z.string(), rate_limit: rateLimit })),
+    { params: tenantParams, body: rateBody },
+    'not_found',
+    ...withBody,
+  );
+  app.put<{ Params: TenantParams }>('/admin/v1/tenants/:tenant/rate-limit', { onRequest, schema: rate }, async (request) => {
     const { tenant } = request.params;
     const parsed = rateBody.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues);

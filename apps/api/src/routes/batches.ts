@@ -4,13 +4,14 @@
  * Results (GET /v1/batches/:id/results.jsonl) live in batch-results.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import { BATCH_ID, BatchStore, STATUSES, toBatchView, toJobView, type BatchRecord, type GenerationRecord } from '@darkroom/shared';
+import { BATCH_ID, BatchStore, STATUSES, toBatchView, toJobView, type BatchRecord, type BatchViewBody, type GenerationRecord } from '@darkroom/shared';
 import { z } from 'zod';
 import { readIndexedBatches } from '../batch-index.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { CANCELED_BY_CALLER, cancelQueuedItems, startCanceling } from '../batches/cancel.ts';
 import { submitBatch } from '../batches/submit.ts';
+import { batchSchemas } from './batch-schemas.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const NDJSON = 'application/x-ndjson';
@@ -40,7 +41,9 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // The upload stays a stream: submit.ts reads it line by line (and enforces BATCH_MAX_BYTES).
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
 
-  const view = async (batch: BatchRecord) =>
+  const schemas = batchSchemas(ctx.config.limits.promptMaxChars);
+  // Typed by the documented schema: a field toBatchView adds or changes must be documented too.
+  const view = async (batch: BatchRecord): Promise<BatchViewBody> =>
     toBatchView(batch, {
       pricePerImage: ctx.config.batches.pricePerImage,
       resultsUrl: batch.results_key && batch.results_bucket ? await ctx.links(batch.results_bucket, batch.results_key) : undefined,
@@ -55,7 +58,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return batch;
   };
 
-  app.post('/v1/batches', { bodyLimit: ctx.config.batches.jsonMaxBytes }, async (request, reply) => {
+  app.post('/v1/batches', { bodyLimit: ctx.config.batches.jsonMaxBytes, schema: schemas.submit }, async (request, reply) => {
     const idempotencyKey = request.headers['idempotency-key'];
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
       throw new ApiError('validation_error', 'Idempotency-Key must be 1 to 255 printable ASCII characters', [
@@ -84,7 +87,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return view(batch);
   });
 
-  app.get('/v1/batches', async (request) => {
+  app.get('/v1/batches', { schema: schemas.list }, async (request) => {
     const { limit, cursor } = parseQuery(listQuery, request.query);
     const key = ctx.keys.tenantBatches(request.tenant);
     const readPage = async () => {
@@ -112,9 +115,9 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/batches/:id', async (request) => view(await ownBatch(request.tenant, request.params.id)));
+  app.get<{ Params: { id: string } }>('/v1/batches/:id', { schema: schemas.read }, async (request) => view(await ownBatch(request.tenant, request.params.id)));
 
-  app.get<{ Params: { id: string } }>('/v1/batches/:id/items', async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/batches/:id/items', { schema: schemas.items }, async (request) => {
     const batch = await ownBatch(request.tenant, request.params.id);
     const { limit, cursor, status } = parseQuery(itemsQuery, request.query);
     const itemsKey = ctx.keys.batchItems(batch.id);
@@ -141,7 +144,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return { object: 'list', data, has_more: !end, next_cursor: end ? null : String(next) };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/batches/:id/cancel', async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/batches/:id/cancel', { schema: schemas.cancel }, async (request) => {
     const batch = await ownBatch(request.tenant, request.params.id);
     const before = await startCanceling(ctx, batch.id);
     if (before !== 'in_progress' && before !== 'canceling') {

@@ -3,25 +3,84 @@
  * own generations; another tenant's id is indistinguishable from a missing one (404).
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   DAILY_COUNTER_TTL_SECONDS,
   checkUrl,
   enqueueGenerate,
   generationRequestSchema,
+  jobViewSchema,
   newGenerationId,
   toJobView,
   utcDay,
+  WEBHOOK_EVENTS,
   zaiFields,
   type GenerationRecord,
 } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
-import { ApiError, queueFull, quotaExceeded, validationError } from '../errors.ts';
+import { ApiError, queueFull, quotaExceeded, validationError, type ApiErrorCode } from '../errors.ts';
 import { CANCELED_BY_CALLER } from '../batches/cancel.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import { repairOpenGenerations } from '../open-generations.ts';
+import { API_KEY_SECURITY, BODY_PARSE_ERRORS, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';
 
 const ID = /^gen_[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const tags = ['generations'];
+const idParams = z.object({ id: z.string().meta({ description: 'The generation id: gen_ and 32 hex digits', examples: ['gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f'] }) });
+const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(IDEMPOTENCY_KEY)
+    .optional()
+    .meta({ description: 'A repeat with the same key (and body) returns the same job, within IDEMPOTENCY_TTL_HOURS', examples: ['order-1001'] }),
+});
+
+const deliverySchema = z.object({
+  attempt: z.number().int().min(1),
+  webhook_id: z.string(),
+  at: z.string().describe('When the attempt started (ISO 8601)'),
+  status_code: z.number().int().nullable().describe("The receiver's HTTP status; null when none came"),
+  ms: z.number(),
+  error: z.string().nullable(),
+  ok: z.boolean(),
+});
+const deliveriesSchema = z
+  .object({
+    id: z.string(),
+    webhook: z
+      .object({
+        event: z.enum(WEBHOOK_EVENTS),
+        webhook_id: z.string(),
+        status: z.enum(['pending', 'delivered', 'failed']),
+        attempts: z.number().int(),
+        last_status_code: z.number().int().optional(),
+        last_error: z.string().optional(),
+      })
+      .nullable()
+      .describe('null when the generation has no webhook_url'),
+    deliveries: z.array(deliverySchema).describe('Every attempt, oldest first'),
+  })
+  .meta({
+    id: 'Deliveries',
+    examples: [
+      {
+        id: 'gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f',
+        webhook: {
+          event: 'image.generation.succeeded',
+          webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded',
+          status: 'delivered',
+          attempts: 2,
+          last_status_code: 200,
+        },
+        deliveries: [
+          { attempt: 1, webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded', at: '2026-01-05T10:00:09.600Z', status_code: 503, ms: 12, error: 'HTTP 503', ok: false },
+          { attempt: 2, webhook_id: 'msg_gen_0f8c2a7e5b1d4c3a9e6f7a8b9c0d1e2f_succeeded', at: '2026-01-05T10:00:14.650Z', status_code: 200, ms: 41, error: null, ok: true },
+        ],
+      },
+    ],
+  });
 
 /** zod walks JSON values recursively: a body nested deeply enough overflows the stack. */
 function parseRequest(schema: ReturnType<typeof generationRequestSchema>, body: object) {
@@ -48,7 +107,27 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return record;
   };
 
-  app.post('/v1/images/generations', async (request, reply) => {
+  const create = {
+    summary: 'Queue a generation',
+    description: 'Answers 202 once Redis holds the job (Location: its URL). Z.AI is called once per image, whatever is retried.',
+    tags,
+    security: API_KEY_SECURITY,
+    headers: idempotencyHeaders,
+    body: schema,
+    response: {
+      202: json('Queued (or, with a known Idempotency-Key, the job that key created: Idempotent-Replayed: true)', jobViewSchema),
+      ...errorResponses(...TENANT_ERRORS, 'validation_error', 'invalid_json', 'payload_too_large', 'unsupported_media_type', 'idempotency_conflict', 'too_many_unfinished', 'quota_exceeded', 'queue_full'),
+    },
+  };
+  const read = (summary: string, ok: ReturnType<typeof json>, ...more: ApiErrorCode[]) => ({
+    summary,
+    tags,
+    security: API_KEY_SECURITY,
+    params: idParams,
+    response: { 200: ok, ...errorResponses(...TENANT_ERRORS, 'not_found', ...more) },
+  });
+
+  app.post('/v1/images/generations', { schema: create }, async (request, reply) => {
     if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) {
       throw new ApiError('validation_error', 'the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
     }
@@ -154,11 +233,15 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return accepted(record);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/images/generations/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/images/generations/:id', { schema: read('Read a generation', json('The job', jobViewSchema)) }, async (request) => {
     return view(await ownRecord(request.tenant, request.params.id));
   });
 
-  app.post<{ Params: { id: string } }>('/v1/images/generations/:id/cancel', async (request) => {
+  const cancel = {
+    ...read('Cancel a queued generation', json('The generation, now canceled', jobViewSchema), 'conflict', ...BODY_PARSE_ERRORS),
+    description: 'Only a generation that has not started (status queued) can be canceled (409 otherwise): nothing was paid for it.',
+  };
+  app.post<{ Params: { id: string } }>('/v1/images/generations/:id/cancel', { schema: cancel }, async (request) => {
     const record = await ownRecord(request.tenant, request.params.id);
     const canceled = await ctx.generations.cancel(record.id, CANCELED_BY_CALLER, ctx.config.retention.succeededSeconds);
     const now = canceled ? await ctx.generations.get(record.id) : undefined;
@@ -170,9 +253,13 @@ export function generationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return view(now);
   });
 
-  app.get<{ Params: { id: string } }>('/v1/images/generations/:id/deliveries', async (request) => {
+  app.get<{ Params: { id: string } }>(
+    '/v1/images/generations/:id/deliveries',
+    { schema: read("The generation's webhook deliveries", json('Its webhook state and every attempt', deliveriesSchema)) },
+    async (request) => {
     const record = await ownRecord(request.tenant, request.params.id);
     const entries = await ctx.redis.lrange(ctx.keys.deliveries(record.id), 0, -1);
     return { id: record.id, webhook: record.webhook ?? null, deliveries: entries.map((e) => JSON.parse(e) as unknown) };
-  });
+    },
+  );
 }
