@@ -27,7 +27,7 @@ export function redisKeys(prefix: string) {
     tenantStatus: (tenant: string, status: string) => `${prefix}:tenant:${tenant}:status:${status}`,
     generations: `${prefix}:gens`,
     statusIndex: (status: string) => `${prefix}:status:${status}`,
-    /** Held by the one worker that trims the fleet-wide indexes this minute. */
+    /** Held by the one worker that trims the indexes (fleet-wide and every tenant's) this minute. */
     indexTrimLock: `${prefix}:gens-trim-lock`,
     /** Per-tenant limits (hash: max_waiting, daily_images) and the day's accepted images. */
     tenantLimits: (tenant: string) => `${prefix}:tenant:${tenant}:limits`,
