@@ -13,7 +13,8 @@
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
  *   again;
  * - a `queued` batch item whose batch exists is left alone: it waits in the tenant's pending list
- *   for the dispatcher, with no job until then;
+ *   for the dispatcher, with no job until then (a batch whose upload died, still `validating`, is
+ *   discarded by the worker's upkeep: batch-discard.ts); one whose batch is gone is deleted;
  * - any other open record (queued again by a worker, generating, storing) whose stage job is gone
  *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
  *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.
@@ -54,8 +55,14 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
   const job = storing ? await ctx.queues.store.getJob(storeJobId(id, round, retry)) : await ctx.queues.generate.getJob(generateJobId(id, round, retry));
   if (job) return undefined;
   // A batch item waits for the fair dispatcher with no job (its tenant's pending list or the
-  // dispatcher's in-flight hash hold it): it was accepted, and the dispatcher adds its job.
-  if (record.batch_id && neverTaken(record)) return undefined;
+  // dispatcher's in-flight hash hold it): it was accepted, and the dispatcher adds its job. One of a
+  // batch still `validating` is the worker's upkeep's to discard (batch-discard.ts); one whose batch
+  // is gone was never accepted.
+  if (record.batch_id && neverTaken(record)) {
+    if (await ctx.redis.exists(ctx.keys.batch(record.batch_id))) return undefined;
+    await ctx.generations.deleteUnaccepted(record.tenant, [id]);
+    return 'dropped';
+  }
   if (neverTaken(record)) {
     // Leaves the open index in the same step; false if the record finished meanwhile.
     const failed = await ctx.generations.update(

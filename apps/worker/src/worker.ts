@@ -19,6 +19,7 @@ import {
   keepJobs,
   redisKeys,
   storeRetryDelay,
+  sweepValidatingBatches,
   webhookRetryDelay,
   zaiRetryDelay,
   type Config,
@@ -188,6 +189,15 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     trim().catch((err: unknown) => logger.warn({ err }, 'index trim failed'));
   }, TRIM_EVERY_MS);
   trimmer.unref();
+  // One worker of the fleet a minute discards the batches whose upload died (batch-discard.ts).
+  const sweeper = setInterval(() => {
+    void (async () => {
+      if ((await redis.set(keys.validatingSweepLock, '1', 'PX', TRIM_EVERY_MS - 1_000, 'NX')) !== 'OK') return;
+      const discarded = await sweepValidatingBatches({ redis, keys, generations });
+      if (discarded) logger.warn({ discarded }, 'batches abandoned while validating were discarded');
+    })().catch((err: unknown) => logger.warn({ err }, 'validating batch sweep failed'));
+  }, TRIM_EVERY_MS);
+  sweeper.unref();
 
   // Before the loops start: a worker started during a drain takes no job.
   const drainWatch = new DrainWatch({ state: fleet.state, workers, log: logger });
@@ -207,6 +217,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   async function shutdown(): Promise<void> {
     clearInterval(ticker);
     clearInterval(trimmer);
+    clearInterval(sweeper);
     clearInterval(drainTicker);
     limits.stop();
     // Not awaited yet: a tick stuck on an unreachable Redis must not hold up the workers' drain.

@@ -53,4 +53,25 @@ describe('index retention', () => {
     // One worker of the fleet a minute: a second run right away does nothing.
     expect(await trim()).toBe(0);
   });
+
+  it("walks every tenant's indexes, its batches too, past one read's worth of entries in one run", async () => {
+    await redis.del(keys.indexTrimLock);
+    const store = new GenerationStore(redis, keys);
+    const old = Date.now() - 10 * 86_400_000;
+    const alive = { ...record(old), tenant: 'beta' };
+    await store.create(alive);
+    await redis.sadd(keys.tenants, 'beta');
+    // 1,200 entries whose records expired: more than one read (500) of the index.
+    const expired = Array.from({ length: 1_200 }, () => newGenerationId());
+    await redis.zadd(keys.tenantGenerations('beta'), ...expired.flatMap((id, i) => [old - 1 - i, id]));
+    await redis.zadd(keys.tenantBatches('beta'), old, 'batch_gone', old + 1, 'batch_live');
+    await redis.hset(keys.batch('batch_live'), { id: 'batch_live', tenant: 'beta', status: 'completed' });
+
+    // A budget no loaded machine runs out of: what is tested is that one run reads on to the cutoff.
+    const trim = indexTrimmer({ redis, keys, minRetentionMs: 86_400_000, log: createLogger({ level: 'silent', name: 'test' }), budgetMs: 600_000 });
+    expect(await trim()).toBe(1_201);
+    expect(await redis.zrange(keys.tenantGenerations('beta'), 0, -1)).toEqual([alive.id]);
+    expect(await redis.zrange(keys.tenantStatus('beta', 'queued'), 0, -1)).toEqual([alive.id]);
+    expect(await redis.zrange(keys.tenantBatches('beta'), 0, -1)).toEqual(['batch_live']);
+  });
 });

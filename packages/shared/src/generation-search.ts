@@ -154,6 +154,10 @@ export async function searchGenerations(
   const chunk = Math.min(Math.max(limit, 50), budget);
 
   if (filter.batch_id !== undefined) {
+    // Another tenant's batch reads as an empty page, never as a cursor that shows it exists.
+    if (filter.tenant !== undefined && (await deps.redis.hget(deps.keys.batch(filter.batch_id), 'tenant')) !== filter.tenant) {
+      return { items, next_cursor: null, examined };
+    }
     const list = deps.keys.batchItems(filter.batch_id);
     let at = opts.cursor?.o ?? 0;
     while (items.length < limit && examined < budget) {

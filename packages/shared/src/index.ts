@@ -26,3 +26,4 @@ export * from './generation-retry.ts';
 export * from './retry-record.ts';
 export * from './webhook-body.ts';
 export * from './batch-view.ts';
+export * from './batch-discard.ts';

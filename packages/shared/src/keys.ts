@@ -27,7 +27,7 @@ export function redisKeys(prefix: string) {
     tenantStatus: (tenant: string, status: string) => `${prefix}:tenant:${tenant}:status:${status}`,
     generations: `${prefix}:gens`,
     statusIndex: (status: string) => `${prefix}:status:${status}`,
-    /** Held by the one worker that trims the fleet-wide indexes this minute. */
+    /** Held by the one worker that trims the indexes (fleet-wide and every tenant's) this minute. */
     indexTrimLock: `${prefix}:gens-trim-lock`,
     /** Per-tenant limits (hash: max_waiting, daily_images) and the day's accepted images. */
     tenantLimits: (tenant: string) => `${prefix}:tenant:${tenant}:limits`,
@@ -36,6 +36,9 @@ export function redisKeys(prefix: string) {
     batch: (id: string) => `${prefix}:batch:${id}`,
     batchItems: (id: string) => `${prefix}:batch:${id}:items`,
     tenantBatches: (tenant: string) => `${prefix}:tenant:${tenant}:batches`,
+    /** Batches being uploaded (`validating`), zset by created_at: the upkeep discards abandoned ones (batch-discard.ts). */
+    validatingBatches: `${prefix}:batch-validating`,
+    validatingSweepLock: `${prefix}:batch-validating:lock`,
     /** Batch items waiting for the fair dispatcher (list per tenant), and the ring of tenants that have some. */
     tenantPending: (tenant: string) => `${prefix}:tenant:${tenant}:pending`,
     dispatchRing: `${prefix}:dispatch:ring`,

@@ -110,7 +110,7 @@ describe('generation search and reopening', () => {
     expect((await all({ status: 'failed', stage: 'generate', paid: true }, 10)).ids).toEqual([]);
   });
 
-  it('bounds by creation time, drops entries of expired records, and keeps tenants apart in a batch', async () => {
+  it('bounds by creation time, drops entries of expired records, and hides another tenant\'s batch', async () => {
     const rs = [1_000, 2_000, 3_000, 4_000].map((c) => record({ created_at: c }));
     for (const r of rs) await store.create(r);
     expect((await all({ tenant: 'acme', created_after: 1_000, created_before: 4_000 }, 10)).ids).toEqual([rs[2]!.id, rs[1]!.id]);
@@ -124,8 +124,12 @@ describe('generation search and reopening', () => {
     await store.create(mine);
     await store.create(theirs);
     await redis.rpush(keys.batchItems(batchId), mine.id, theirs.id);
+    await redis.hset(keys.batch(batchId), { id: batchId, tenant: 'acme', status: 'in_progress', created_at: 1, updated_at: 1, total: 2 });
     expect((await all({ tenant: 'acme', batch_id: batchId }, 10)).ids).toEqual([mine.id]);
-    expect((await all({ tenant: 'other', batch_id: batchId }, 10)).ids).toEqual([theirs.id]);
+    // Another tenant's batch is an empty last page: no cursor that would tell it exists.
+    const page = await searchGenerations(deps(), { tenant: 'other', batch_id: batchId }, { limit: 1, maxExamined: 1 });
+    expect(page).toMatchObject({ items: [], next_cursor: null, examined: 0 });
+    expect((await all({ batch_id: batchId }, 10)).ids).toEqual([mine.id, theirs.id]);
   });
 
   it('reopens a failed batch item: indexes, open entry, counters, and a completed batch back in progress', async () => {

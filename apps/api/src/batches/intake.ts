@@ -9,9 +9,11 @@
  * index, which already holds these items; daily_images against the day's counter), then
  * `in_progress`, the tenant's batch index, every item id onto keys.tenantPending and the tenant
  * into keys.dispatchRing (once). If every item has already ended, it finalizes the batch at once.
+ * A batch whose upload died stays `validating`; the worker's upkeep discards it (batch-discard.ts).
  */
 import {
   DAILY_COUNTER_TTL_SECONDS,
+  discardValidatingBatch,
   newGenerationId,
   utcDay,
   zaiFields,
@@ -25,12 +27,12 @@ const WRITE_CHUNK = 500;
 const MOVE_CHUNK = 5000;
 
 // KEYS: batch, items, tenant's batches, tenant's pending, dispatch ring, tenant's open index,
-// tenant's limits, the day's image count, batches to finalize, [claim].
+// tenant's limits, the day's image count, batches to finalize, validating batches, [claim].
 // ARGV: id, n, now, default max_waiting, day counter ttl, claim value, claim ttl, tenant, created_at.
 const ACTIVATE = `
-if redis.call('HGET', KEYS[1], 'status') ~= 'validating' then return {'gone'} end
-if KEYS[10] then
-  local prior = redis.call('GET', KEYS[10])
+if redis.call('HGET', KEYS[1], 'status') ~= 'validating' or redis.call('HEXISTS', KEYS[1], 'discarding') == 1 then return {'gone'} end
+if KEYS[11] then
+  local prior = redis.call('GET', KEYS[11])
   if prior then return {'claimed', prior} end
 end
 local n, now = tonumber(ARGV[2]), ARGV[3]
@@ -46,6 +48,7 @@ end
 redis.call('INCRBY', KEYS[8], n)
 redis.call('EXPIRE', KEYS[8], tonumber(ARGV[5]))
 redis.call('HSET', KEYS[1], 'status', 'in_progress', 'total', n, 'in_progress_at', now, 'updated_at', now)
+redis.call('ZREM', KEYS[10], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[9], ARGV[1])
 for i = 0, n - 1, ${MOVE_CHUNK} do
   local ids = redis.call('LRANGE', KEYS[2], i, i + ${MOVE_CHUNK - 1})
@@ -57,7 +60,7 @@ if (tonumber(c[1]) or 0) + (tonumber(c[2]) or 0) + (tonumber(c[3]) or 0) >= n th
   redis.call('HSET', KEYS[1], 'status', 'finalizing', 'finalizing_at', now)
   redis.call('ZADD', KEYS[9], now, ARGV[1])
 end
-if KEYS[10] then redis.call('SET', KEYS[10], ARGV[6], 'EX', tonumber(ARGV[7])) end
+if KEYS[11] then redis.call('SET', KEYS[11], ARGV[6], 'EX', tonumber(ARGV[7])) end
 return {'accepted'}`;
 
 export type Activation =
@@ -88,7 +91,7 @@ export class BatchIntake {
     return this.#count;
   }
 
-  /** Writes the batch hash, `validating`. */
+  /** Writes the batch hash, `validating`, and lists it among the batches being uploaded. */
   async open(): Promise<void> {
     const o = this.#options;
     const fields: Record<string, string> = {
@@ -103,7 +106,8 @@ export class BatchIntake {
     if (o.item_webhooks) fields.item_webhooks = '1';
     if (o.metadata !== undefined) fields.metadata = JSON.stringify(o.metadata);
     if (o.cancel_after !== undefined) fields.cancel_after = String(o.cancel_after);
-    await this.#ctx.redis.hset(this.#ctx.keys.batch(this.id), fields);
+    const { redis, keys } = this.#ctx;
+    await redis.multi().hset(keys.batch(this.id), fields).zadd(keys.validatingBatches, this.createdAt, this.id).exec();
   }
 
   /** Adds the next item (input order); written in chunks. */
@@ -164,15 +168,7 @@ export class BatchIntake {
   async discard(): Promise<void> {
     this.#chunk = [];
     await this.#writing.catch(() => undefined);
-    const { redis, keys } = this.#ctx;
-    if ((await redis.hget(keys.batch(this.id), 'status')) !== 'validating') return;
-    const itemsKey = keys.batchItems(this.id);
-    for (let start = 0; ; start += WRITE_CHUNK * 2) {
-      const ids = await redis.lrange(itemsKey, start, start + WRITE_CHUNK * 2 - 1);
-      if (ids.length === 0) break;
-      await this.#ctx.generations.deleteUnaccepted(this.tenant, ids);
-    }
-    await redis.del(itemsKey, keys.batch(this.id));
+    await discardValidatingBatch(this.#ctx, this.id);
   }
 
   /** Hands the batch to the dispatcher, or refuses it (then the caller discards it). */
@@ -190,6 +186,7 @@ export class BatchIntake {
       keys.tenantLimits(this.tenant),
       keys.tenantDailyImages(this.tenant, utcDay(now)),
       keys.batchesToFinalize,
+      keys.validatingBatches,
     ];
     if (claim) k.push(claim.key);
     const args = [

@@ -2,7 +2,9 @@
  * Stage 4 (batches only): once every item of a batch has ended (the item status script set it
  * `finalizing` and queued it in keys.batchesToFinalize), write its results.jsonl to S3, end it
  * (`completed`, `canceled` or `expired`, with completed_at and the file's key), queue its one
- * batch.completed event, and only then take it off keys.batchesToFinalize.
+ * batch.completed event, and only then take it off keys.batchesToFinalize (unless an admin retry
+ * reopened it and it is finalizing again: then it stays for its next finalize, and the end of the
+ * round this job read is refused as stale).
  *
  * Exactly once across crashes: every step is idempotent and the batch stays in
  * keys.batchesToFinalize until the last one, so the dispatcher re-adds this job after any crash.
@@ -12,7 +14,7 @@
  */
 import type { Job } from 'bullmq';
 import { BATCH_FINAL, BatchStore, enqueueNotify, finalizePayload, toBatchView, webhookId, type BatchRecord } from '@darkroom/shared';
-import { endBatch, setBatchWebhook, type EndStatus } from '../batch-state.ts';
+import { doneFinalizing, endBatch, setBatchWebhook, type EndStatus } from '../batch-state.ts';
 import type { WorkerContext } from '../context.ts';
 import { writeResultsFile, type WrittenResults } from '../results-file.ts';
 
@@ -48,7 +50,7 @@ export async function processFinalize(ctx: WorkerContext, job: Job): Promise<voi
     const status = endStatus(batch, file);
     // A batch outlives every item record it lists: it is kept as long as the longest of them.
     const retention = Math.max(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds);
-    const ended = await endBatch(ctx.redis, ctx.keys, id, status, file, retention);
+    const ended = await endBatch(ctx.redis, ctx.keys, batch, status, file, retention);
     log.info({ status, ended, lines: batch.total, bytes: file.bytes, key: file.key }, 'batch results written');
     batch = await batches.get(id);
   }
@@ -60,5 +62,5 @@ export async function processFinalize(ctx: WorkerContext, job: Job): Promise<voi
     // Not every item has ended: the item that ends it queues the batch again.
     log.warn({ status: batch.status }, 'batch is not finalizing: left for the item that ends it');
   }
-  await ctx.redis.zrem(ctx.keys.batchesToFinalize, id);
+  await doneFinalizing(ctx.redis, ctx.keys, id);
 }
