@@ -14,7 +14,8 @@ describe('poison jobs', () => {
   test('a job that kills its worker every time fails as stalled_too_often; healthy jobs succeed', async ({ launch, sim }) => {
     const env = {
       WORKER_MAX_STALLS: String(MAX_STALLS),
-      // One generate job per process: a kill aimed at the poison job hits no healthy generate job.
+      // One generate job per process: a kill aimed at the poison job hits no healthy generate job
+      // (and the kill waits for the other stages to be idle).
       WORKER_CONCURRENCY: '1',
       WORKER_LOCK_DURATION_MS: '1000',
       WORKER_STALLED_INTERVAL_MS: '500',
@@ -39,7 +40,11 @@ describe('poison jobs', () => {
           const state = await stack.queues.generate.getJobState(poison);
           if (state === 'failed' || state === 'completed') return { state };
           const token = await stack.redis.get(lockKey);
-          return token && token !== killedToken ? { state: 'held', token } : undefined;
+          if (!token || token === killedToken) return undefined;
+          // The crash is the poison job's alone: the kill waits while the process also copies or
+          // announces a healthy job (a stage that stalls too often fails, whatever its job).
+          const busy = (await stack.queues.store.getActiveCount()) + (await stack.queues.notify.getActiveCount());
+          return busy === 0 ? { state: 'held', token } : undefined;
         },
         'the poison job to be taken or to end',
         30_000,
