@@ -3,12 +3,18 @@
  * forever: after WORKER_MAX_STALLS stalls it fails as `stalled_too_often`, with an alert, and the
  * healthy jobs around it still succeed.
  */
+import { QUEUE } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
-import type { ChildWorker } from './stack.ts';
+import { startImageHost } from './image-host.ts';
+import { savedRecord } from './saved-answer.ts';
+import type { ChildWorker, Stack } from './stack.ts';
 import { waitUntil } from './wait.ts';
 
 const body = { model: 'cogview-4-250304', size: '512x512' };
 const MAX_STALLS = 2;
+
+/** Gives a waiting job the stall count of a job whose worker died MAX_STALLS + 1 times. */
+const stalledTooOften = (stack: Stack, queue: string, jobId: string) => stack.redis.hset(`${stack.prefix}:${queue}:${jobId}`, 'stc', String(MAX_STALLS + 1));
 
 describe('poison jobs', () => {
   test('a job that kills its worker every time fails as stalled_too_often; healthy jobs succeed', async ({ launch, sim }) => {
@@ -63,9 +69,43 @@ describe('poison jobs', () => {
     expect(done).toMatchObject({ status: 'failed', error: { code: 'stalled_too_often' } });
     expect(kills).toBeGreaterThanOrEqual(MAX_STALLS + 1);
     for (const id of healthy) expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
-    await waitUntil(() => worker.output().includes('"alert":"poison_job"') || undefined, 'the alert log');
-    const alert = worker.output().split('\n').find((line) => line.includes('"alert":"poison_job"'));
-    expect(JSON.parse(alert!)).toMatchObject({ level: 50, alert: 'poison_job', queue: 'generate', jobId: poison });
+    // The worker that ended the job logs the alert; a kill may have taken that worker too.
+    const alertLine = () => [...outputs, worker.output()].join('\n').split('\n').find((line) => line.includes('"alert":"poison_job"'));
+    const alert = await waitUntil(alertLine, 'the alert log');
+    expect(JSON.parse(alert)).toMatchObject({ level: 50, alert: 'poison_job', queue: 'generate', jobId: poison });
     expect(worker.process.exitCode, outputs.join('\n')).toBeNull();
   }, 180_000);
+
+  test('its record is failed before BullMQ fails its job: a crash in between leaves nothing open', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { WORKER_MAX_STALLS: String(MAX_STALLS) } });
+    const id = String((await stack.generate({ ...body, prompt: 'poison' })).body.id);
+    await stalledTooOften(stack, QUEUE.generate, id);
+    stack.spawnWorker({ LOG_LEVEL: 'error' });
+
+    await waitUntil(async () => (await stack.queues.generate.getJobState(id)) === 'failed' || undefined, 'the job to fail');
+    const job = await stack.queues.generate.getJob(id);
+    const record = await stack.generations.get(id);
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'stalled_too_often' }, failed_stage: 'generate' });
+    // Settled first: a worker killed after BullMQ failed the job can no longer leave the record open.
+    expect(record!.completed_at).toBeLessThanOrEqual(job!.finishedOn!);
+    expect(sim.stats().calls).toBe(0);
+  });
+
+  test('a poison generate job whose paid answer is saved is copied, not failed', async ({ launch, sim }) => {
+    const host = await startImageHost({ oversizedBytes: 0 });
+    const stack = await launch({ worker: false, env: { WORKER_MAX_STALLS: String(MAX_STALLS) } });
+    try {
+      const id = await savedRecord(stack, host.url);
+      await stack.queues.generate.add(QUEUE.generate, { v: 1, id, tenant: stack.tenant }, { jobId: id });
+      await stalledTooOften(stack, QUEUE.generate, id);
+      stack.spawnWorker({ LOG_LEVEL: 'error' });
+
+      expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded' });
+      expect(host.requests).toBe(1);
+      expect(sim.stats().calls).toBe(0);
+    } finally {
+      await stack.close();
+      await host.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * Invariants:
  * - a record is marked failed and its failure announced BEFORE BullMQ fails the job, so a crash in
  *   between re-runs the job, which finds the record terminal and only re-announces (idempotent);
+ *   a poison job too (endPoisonJob): BullMQ's own stall limit would fail the job first;
  * - rate limits and fleet pauses never spend an attempt;
  * - the last allowed attempt of a transient error fails the record like a permanent one; which
  *   attempt is the last is THIS worker's configuration, whatever process enqueued the job;
@@ -88,6 +89,32 @@ export async function handOverSavedAnswer(ctx: WorkerContext, queueName: string,
   log.warn({ id }, 'the paid answer is saved: handing over to store instead of failing the generation');
   await enqueueStore(ctx.queues, { id, tenant: record.tenant }, record.regenerations, record.retries ?? 0);
   return true;
+}
+
+/** Thrown for a job that stalled more than WORKER_MAX_STALLS times, once its record is settled. */
+export class PoisonJobError extends UnrecoverableError {
+  readonly code = 'stalled_too_often';
+}
+
+/**
+ * For a job picked up after more than WORKER_MAX_STALLS stalls (each one a worker that died
+ * holding it): settles its record without running the stage again, then throws what fails the job.
+ * A generate job whose paid answer is saved hands over to the store stage and completes instead.
+ * Called on every pickup, so a crash anywhere in here is settled by the next one.
+ */
+export async function endPoisonJob(ctx: WorkerContext, job: Job): Promise<void> {
+  const maxStalls = ctx.config.worker.maxStalls;
+  const log = ctx.log.child({ jobId: job.id, queue: job.queueName });
+  log.error({ alert: 'poison_job', stalls: job.stalledCounter, maxStalls }, 'a job crashed its worker too often: failed without running it again');
+  const message = `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${maxStalls}`;
+  const id = (job.data as { id?: unknown }).id;
+  // Only generation stages settle a record (notify, finalize and retries jobs have none to settle).
+  if ((job.queueName === QUEUE.generate || job.queueName === QUEUE.store) && typeof id === 'string') {
+    if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
+    const record = await openRecord(ctx, id, log);
+    if (record) await failRecord(ctx, id, { code: 'stalled_too_often', message }, job.queueName);
+  }
+  throw new PoisonJobError(`stalled_too_often: ${message}`);
 }
 
 async function failJob(ctx: WorkerContext, job: Job, log: Logger, id: string, err: unknown, detail: ErrorDetail & Record<string, unknown>, attempt: number): Promise<never> {

@@ -31,7 +31,7 @@ import { DrainWatch } from './drain-watch.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { Fleet } from './fleet.ts';
 import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
-import { failRecord, handOverSavedAnswer } from './outcome.ts';
+import { PoisonJobError, endPoisonJob, failRecord, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
 import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
@@ -100,15 +100,20 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
     // A stall is a crashed peer and every stage is safe to re-run, but a job that keeps crashing
-    // its worker (a poison job) must end: past this many stalls BullMQ fails it at its next pickup.
-    maxStalledCount: config.worker.maxStalls,
+    // its worker (a poison job) must end. BullMQ's own limit would fail the job before its record
+    // is settled (a crash in between would leave the record open for good), so the limit is ours:
+    // endPoisonJob, at the pickup after the last allowed stall.
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
     autorun: false,
     // Jobs carry no retention of their own (an older deploy's jobs may: theirs wins).
     ...keepJobs(config),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   };
+  /** Runs a stage, unless the job is a poison job (endPoisonJob). */
+  const stage = (queue: string, run: (job: Job, token?: string) => Promise<void>) => (job: Job, token?: string) =>
+    timedJob(metrics, queue, () => (job.stalledCounter > config.worker.maxStalls ? endPoisonJob(ctx, job) : run(job, token)));
   const workers = [
-    new Worker(QUEUE.generate, (job: Job, token?: string) => timedJob(metrics, QUEUE.generate, () => processGenerate(ctx, job, token)), {
+    new Worker(QUEUE.generate, stage(QUEUE.generate, (job, token) => processGenerate(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       // No limiter option: the fleet-wide rate (and the max that makes queue.rateLimit() bind) is
@@ -119,14 +124,14 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           attemptsMade >= config.zai.maxAttempts ? -1 : type === ZAI_BACKOFF ? zaiRetryDelay(config.zai.backoffMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.store, (job: Job, token?: string) => timedJob(metrics, QUEUE.store, () => processStore(ctx, job, token)), {
+    new Worker(QUEUE.store, stage(QUEUE.store, (job, token) => processStore(ctx, job, token)), {
       ...common,
       concurrency: config.worker.concurrency,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
-    new Worker(QUEUE.notify, (job: Job) => timedJob(metrics, QUEUE.notify, () => processNotify(ctx, job)), {
+    new Worker(QUEUE.notify, stage(QUEUE.notify, (job) => processNotify(ctx, job)), {
       ...common,
       concurrency: Math.max(8, config.worker.concurrency),
       settings: {
@@ -134,21 +139,22 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.finalize, (job: Job) => processFinalize(ctx, job), {
+    new Worker(QUEUE.finalize, stage(QUEUE.finalize, (job) => processFinalize(ctx, job)), {
       ...common,
       concurrency: 2,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) => (type === STORE_BACKOFF ? storeRetryDelay(config.store, attemptsMade) : 0),
       },
     }),
-    new Worker(QUEUE.retries, (job: Job) => timedJob(metrics, QUEUE.retries, () => processRetries(ctx, job)), { ...common, concurrency: 1 }),
+    new Worker(QUEUE.retries, stage(QUEUE.retries, (job) => processRetries(ctx, job)), { ...common, concurrency: 1 }),
   ];
   const settlingFailed = new Set<Promise<void>>();
   for (const worker of workers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
-    // A job BullMQ failed without our processor settling it (a poison job) still ends.
+    // A job BullMQ failed without our processor settling it still ends.
     worker.on('failed', (job, err) => {
-      if (!job) return;
+      if (!job || err instanceof PoisonJobError) return;
+      // An older deploy's job may still carry BullMQ's own stall failure.
       const stalledTooOften = job.stalledCounter > config.worker.maxStalls;
       if (stalledTooOften) {
         logger.error(
