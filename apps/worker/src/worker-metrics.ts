@@ -28,6 +28,9 @@ export interface WorkerMetrics {
 const noop = (): void => undefined;
 export const noMetrics: WorkerMetrics = { stageSeconds: noop, jobSeconds: noop, zaiResponse: noop, webhookAttempt: noop, bytesStored: noop };
 
+/** Seconds; stage steps and whole job runs share them, so the two histograms compare bucket for bucket. */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
+
 const SPAN_NAMES: Record<Stage, string> = { zai_call: 'zai.generate', copy: 's3.copy', webhook: 'webhook.send' };
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -36,14 +39,14 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     name: 'darkroom_stage_duration_seconds',
     help: 'Duration of one stage step: a Z.AI call, an image copy into S3, a webhook attempt',
     labelNames: ['stage', 'outcome'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
+    buckets: DURATION_BUCKETS,
     registers,
   });
   const jobs = new Histogram({
     name: 'darkroom_job_duration_seconds',
     help: 'Duration of one job run per queue, and how it ended',
     labelNames: ['queue', 'outcome'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120],
+    buckets: DURATION_BUCKETS,
     registers,
   });
   const zai = new Counter({

@@ -1,27 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GenerationStore, connectRedis, createLogger, createRedis, newGenerationId, redisKeys, type GenerationRecord } from '@darkroom/shared';
+import { GenerationStore, createLogger, newGenerationId, type GenerationRecord } from '@darkroom/shared';
 import { indexTrimmer } from '../src/index-trim.ts';
-
-// The machine's Redis, under a key prefix of this test's own (removed afterwards).
-const REDIS_URL = 'redis://127.0.0.1:6379';
+import { describe, expect, test } from './redis.ts';
 
 describe('index retention', () => {
-  const prefix = `trim${randomBytes(4).toString('hex')}`;
-  const keys = redisKeys(prefix);
-  let redis: Redis;
-  beforeAll(async () => {
-    redis = createRedis(REDIS_URL, 'client');
-    await connectRedis(redis);
-  });
-  afterAll(async () => {
-    for await (const found of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((found as string[]).length) await redis.unlink(...(found as string[]));
-    }
-    await redis.quit();
-  });
-
   const record = (created_at: number): GenerationRecord => ({
     id: newGenerationId(),
     tenant: 'acme',
@@ -34,7 +15,7 @@ describe('index retention', () => {
     regenerations: 0,
   });
 
-  it('drops old entries whose record expired, never those of a live record however old', async () => {
+  test('drops old entries whose record expired, never those of a live record however old', async ({ redis, keys }) => {
     const store = new GenerationStore(redis, keys);
     const old = Date.now() - 10 * 86_400_000;
     const expired = [record(old), record(old + 1)];
@@ -54,8 +35,7 @@ describe('index retention', () => {
     expect(await trim()).toBe(0);
   });
 
-  it("walks every tenant's indexes, its batches too, past one read's worth of entries in one run", async () => {
-    await redis.del(keys.indexTrimLock);
+  test("walks every tenant's indexes, its batches too, past one read's worth of entries in one run", async ({ redis, keys }) => {
     const store = new GenerationStore(redis, keys);
     const old = Date.now() - 10 * 86_400_000;
     const alive = { ...record(old), tenant: 'beta' };
