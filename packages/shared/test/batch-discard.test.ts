@@ -3,9 +3,10 @@ import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack'
 import type { Redis } from 'ioredis';
 import { VALIDATING_DEADLINE_MS, sweepValidatingBatches } from '../src/batch-discard.ts';
 import { newBatchId } from '../src/batch-record.ts';
-import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
+import { GenerationStore } from '../src/generation-record.ts';
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
+import { queuedRecord } from './records.ts';
 
 describe('batches abandoned while validating', () => {
   let server: RedisServerHandle;
@@ -24,19 +25,7 @@ describe('batches abandoned while validating', () => {
   /** What the intake writes for a batch of `n` items before activation, `status` aside. */
   async function upload(createdAt: number, n: number, status = 'validating'): Promise<{ id: string; items: string[] }> {
     const id = newBatchId();
-    const records: GenerationRecord[] = Array.from({ length: n }, (_, i) => ({
-      id: newGenerationId(),
-      tenant: 'acme',
-      status: 'queued',
-      request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
-      created_at: createdAt,
-      updated_at: createdAt,
-      attempts: 0,
-      paid_generations: 0,
-      regenerations: 0,
-      batch_id: id,
-      batch_index: i,
-    }));
+    const records = Array.from({ length: n }, (_, i) => queuedRecord({ created_at: createdAt, batch_id: id, batch_index: i }));
     await redis.multi().hset(keys.batch(id), { id, tenant: 'acme', status, created_at: createdAt, updated_at: createdAt, total: 0 }).zadd(keys.validatingBatches, createdAt, id).exec();
     await redis.rpush(keys.batchItems(id), ...records.map((r) => r.id));
     await new GenerationStore(redis, keys).createMany(records, 500);

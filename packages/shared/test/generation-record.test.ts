@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack';
 import type { Redis } from 'ioredis';
-import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
+import { GenerationStore, newGenerationId } from '../src/generation-record.ts';
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
+import { queuedRecord } from './records.ts';
 
 describe('GenerationStore.update', () => {
   let server: RedisServerHandle;
@@ -20,17 +21,7 @@ describe('GenerationStore.update', () => {
     await server.stop();
   });
 
-  const record = (): GenerationRecord => ({
-    id: newGenerationId(),
-    tenant: 'acme',
-    status: 'queued',
-    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
-    created_at: 1,
-    updated_at: 1,
-    attempts: 0,
-    paid_generations: 0,
-    regenerations: 0,
-  });
+  const record = () => queuedRecord({ created_at: 1 });
 
   it('never moves a finished record to another status, but still updates its other fields', async () => {
     const r = record();

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack';
 import type { Redis } from 'ioredis';
 import { BatchStore, newBatchId } from '../src/batch-record.ts';
-import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
+import { GenerationStore, type GenerationRecord } from '../src/generation-record.ts';
 import { planRetry } from '../src/generation-retry.ts';
 import { decodeCursor, searchGenerations, type GenerationFilter } from '../src/generation-search.ts';
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
+import { queuedRecord } from './records.ts';
 
 const DAY = 86_400_000;
 
@@ -30,18 +31,7 @@ describe('generation search and reopening', () => {
     await server.stop();
   });
 
-  const record = (over: Partial<GenerationRecord> = {}): GenerationRecord => ({
-    id: newGenerationId(),
-    tenant: 'acme',
-    status: 'queued',
-    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
-    created_at: 1_000,
-    updated_at: 1_000,
-    attempts: 0,
-    paid_generations: 0,
-    regenerations: 0,
-    ...over,
-  });
+  const record = (over: Partial<GenerationRecord> = {}) => queuedRecord({ created_at: 1_000, ...over });
   const deps = () => ({ redis, keys, generations: store });
 
   /** Every page of a search, `between` running after each page (concurrent writers). */

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack';
 import type { Redis } from 'ioredis';
 import { BatchStore, newBatchId, toBatchView } from '../src/batch-record.ts';
-import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
+import { GenerationStore, type GenerationRecord } from '../src/generation-record.ts';
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
+import { queuedRecord } from './records.ts';
 
 describe('status indexes and batch counters', () => {
   let server: RedisServerHandle;
@@ -22,23 +23,11 @@ describe('status indexes and batch counters', () => {
     await server.stop();
   });
 
-  const record = (over: Partial<GenerationRecord> = {}): GenerationRecord => ({
-    id: newGenerationId(),
-    tenant: 'acme',
-    status: 'queued',
-    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
-    created_at: Date.now(),
-    updated_at: Date.now(),
-    attempts: 0,
-    paid_generations: 0,
-    regenerations: 0,
-    ...over,
-  });
   const members = (key: string) => redis.zrange(key, 0, -1);
   const answer = { created: 1, url: 'http://127.0.0.1/x.png', content_filter: [], received_at: 1 };
 
   it('keeps every status index in step with the record, the open index only while it runs', async () => {
-    const r = record();
+    const r = queuedRecord();
     await store.create(r);
     expect(await members(keys.tenantGenerations('acme'))).toContain(r.id);
     expect(await members(keys.generations)).toContain(r.id);
@@ -59,8 +48,8 @@ describe('status indexes and batch counters', () => {
   });
 
   it('cancels only a generation that has not started, and never one that finished', async () => {
-    const waiting = record();
-    const running = record();
+    const waiting = queuedRecord();
+    const running = queuedRecord();
     await store.create(waiting);
     await store.create(running);
     await store.update(running.id, { status: 'generating' });
@@ -76,7 +65,7 @@ describe('status indexes and batch counters', () => {
 
   it('counts each item of a batch once, and queues the batch for finalizing when the last one ends', async () => {
     const batchId = newBatchId();
-    const items = [0, 1, 2].map((i) => record({ batch_id: batchId, batch_index: i }));
+    const items = [0, 1, 2].map((i) => queuedRecord({ batch_id: batchId, batch_index: i }));
     await redis.hset(keys.batch(batchId), { id: batchId, tenant: 'acme', status: 'in_progress', created_at: 1, updated_at: 1, total: 3 });
     await store.createMany(items);
     const batches = new BatchStore(redis, keys);
@@ -103,7 +92,7 @@ describe('status indexes and batch counters', () => {
 
   it('keeps the counters exact under concurrent status changes', async () => {
     const batchId = newBatchId();
-    const items = Array.from({ length: 200 }, (_, i) => record({ batch_id: batchId, batch_index: i }));
+    const items = Array.from({ length: 200 }, (_, i) => queuedRecord({ batch_id: batchId, batch_index: i }));
     await redis.hset(keys.batch(batchId), { id: batchId, tenant: 'acme', status: 'in_progress', created_at: 1, updated_at: 1, total: items.length });
     await store.createMany(items, 64);
     // Two racing "workers" per item: each start/finish pair runs twice, concurrently.
