@@ -4,9 +4,8 @@
  * record whose call has started is never touched; a record it cancels is announced like any other
  * final one (only when it has a webhook_url).
  */
-import type { GenerationRecord, Logger } from '@darkroom/shared';
+import { announce, type GenerationRecord, type Logger } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
-import { announce } from './outcome.ts';
 
 export function isPastCancelAfter(record: Pick<GenerationRecord, 'status' | 'cancel_after' | 'zai'>, now = Date.now()): boolean {
   return record.status === 'queued' && !record.zai && record.cancel_after !== undefined && record.cancel_after <= now;

@@ -24,11 +24,9 @@ import {
   QUEUE,
   RateLimitedError,
   TERMINAL,
-  enqueueNotify,
+  announce,
   enqueueStore,
   storeRetryDelay,
-  generationEvent,
-  webhookId,
   type ErrorDetail,
   type GenerationRecord,
   type Logger,
@@ -51,18 +49,6 @@ export async function openRecord(ctx: WorkerContext, id: string, log: Logger): P
     return undefined;
   }
   return record;
-}
-
-/** Enqueues the record's terminal event when it has a webhook; a repeat is a no-op (same job id). */
-export async function announce(ctx: WorkerContext, record: GenerationRecord): Promise<void> {
-  if (!record.webhook_url || !TERMINAL.has(record.status)) return;
-  const imageUrl = record.result ? await ctx.links(record.result.bucket, record.result.key) : undefined;
-  const { event, body } = generationEvent(record, imageUrl);
-  const id = webhookId(record.id, event, record.retries ?? 0);
-  if (!record.webhook) {
-    await ctx.generations.update(record.id, { webhook: { event, webhook_id: id, status: 'pending', attempts: 0 } });
-  }
-  await enqueueNotify(ctx.queues, { id: record.id, tenant: record.tenant, event, webhook_id: id, url: record.webhook_url, body });
 }
 
 /** Marks the generation failed for good in `stage` (a queue name) and announces it. */

@@ -19,9 +19,9 @@
  */
 import { ZAI_URL_TTL_HOURS } from './config.ts';
 import type { GenerationRecord, GenerationStore, RetryRound } from './generation-record.ts';
+import { resendEvent } from './generation-announce.ts';
 import type { ImageLinker } from './image-links.ts';
-import { generationEvent, webhookId } from './job-view.ts';
-import { enqueueGenerate, enqueueNotify, enqueueStore, generateJobId, storeJobId, type Queues } from './queues.ts';
+import { enqueueGenerate, enqueueStore, generateJobId, storeJobId, type Queues } from './queues.ts';
 
 /** A saved URL this close to its expiry is treated as expired: the copy would not finish in time. */
 export const URL_MARGIN_MS = 3_600_000;
@@ -150,9 +150,5 @@ async function resendWebhook(deps: RetryDeps, record: GenerationRecord): Promise
   if (!record.webhook_url) return;
   const resend = (record.webhook_resends ?? 0) + 1;
   await deps.generations.update(record.id, { webhook_resends: resend });
-  const imageUrl = record.result ? await deps.links(record.result.bucket, record.result.key) : undefined;
-  const { event, body } = generationEvent(record, imageUrl);
-  const id = webhookId(record.id, event, record.retries, resend);
-  await deps.generations.update(record.id, { webhook: { event, webhook_id: id, status: 'pending', attempts: 0 } });
-  await enqueueNotify(deps.queues, { id: record.id, tenant: record.tenant, event, webhook_id: id, url: record.webhook_url, body });
+  await resendEvent(deps, record, resend);
 }

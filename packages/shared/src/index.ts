@@ -22,6 +22,7 @@ export * from './metrics-server.ts';
 export * from './tracing.ts';
 export * from './batch-results.ts';
 export * from './generation-search.ts';
+export * from './generation-announce.ts';
 export * from './generation-retry.ts';
 export * from './retry-record.ts';
 export * from './webhook-body.ts';

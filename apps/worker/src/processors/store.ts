@@ -5,10 +5,10 @@
  * (403/404/410) leads back to generation, once, as a new paid round.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { ImageExpiredError, ZAI_URL_TTL_HOURS, countStoredImage, enqueueGenerate, storePayload, type ZaiResult } from '@darkroom/shared';
+import { ImageExpiredError, ZAI_URL_TTL_HOURS, announce, countStoredImage, enqueueGenerate, storePayload, type ZaiResult } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { copyImage } from '../image-copy.ts';
-import { announce, openRecord, settleCopy } from '../outcome.ts';
+import { openRecord, settleCopy } from '../outcome.ts';
 import { stage } from '../worker-metrics.ts';
 
 export const MAX_REGENERATIONS = 1;
