@@ -10,6 +10,7 @@ import { enqueueGenerate, newGenerationId, redisKeys, type GenerationRecord } fr
 import { describe, expect, test } from './fixtures.ts';
 import { startImageHost } from './image-host.ts';
 import type { Stack } from './stack.ts';
+import { waitUntil } from './wait.ts';
 
 const valid = { model: 'cogview-4-250304', prompt: 'a cat', size: '512x512' };
 const NOT_ENQUEUED = {
@@ -100,6 +101,27 @@ describe("repair of a full tenant's open generations", () => {
     expect(next.status).toBe(202);
     expect((await stack.waitForStatus(String(next.body.id), ['succeeded', 'failed'])).status).toBe('succeeded');
     expect(sim.stats().calls).toBe(1);
+  });
+
+  test('a never-enqueued record with a webhook_url announces its failure: a signed image.generation.failed', async ({ launch, sim }) => {
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: '1' } });
+    // Its client's request timed out: it never saw an id, only its webhook and metadata can tell it.
+    const orphan = oldRecord(stack, { webhook_url: stack.receiver.url, metadata: { order: '1234' } });
+    await stack.generations.create(orphan);
+
+    expect((await stack.generate(valid)).status).toBe(429);
+    const [delivery] = await stack.receiver.waitFor((d) => d.length >= 1);
+    expect(delivery).toMatchObject({
+      id: `msg_${orphan.id}_failed`,
+      verified: true,
+      payload: { type: 'image.generation.failed', data: { id: orphan.id, status: 'failed', error: NOT_ENQUEUED, metadata: { order: '1234' } } },
+    });
+    const state = await waitUntil(async () => {
+      const webhook = (await stack.generations.get(orphan.id))?.webhook;
+      return webhook?.status === 'delivered' ? webhook : undefined;
+    }, 'the delivery recorded on the generation');
+    expect(state).toMatchObject({ event: 'image.generation.failed', webhook_id: `msg_${orphan.id}_failed`, attempts: 1 });
+    expect(sim.stats().calls).toBe(0);
   });
 
   test('a generating record, and one queued again for a second round, whose jobs are gone get them back and finish', async ({ launch, sim }) => {

@@ -11,7 +11,10 @@
  *   with a 202 (the API answers only once the job is enqueued), so no client expects it to run
  *   without replaying the request: it fails as `not_enqueued`, with nothing generated or paid.
  *   Enqueueing it would pay for an image whose client was told the request failed and has asked
- *   again;
+ *   again. Its `image.generation.failed` event is queued like any other failure's: a client whose
+ *   request timed out rather than failed may still be waiting for it. An API that dies between
+ *   the failure and that enqueue loses the event (not the failure): the record has left the open
+ *   index, and no job re-runs its repair;
  * - a `queued` batch item whose batch exists is left alone: it waits in the tenant's pending list
  *   for the dispatcher, with no job until then (a batch whose upload died, still `validating`, is
  *   discarded by the worker's upkeep: batch-discard.ts); one whose batch is gone is deleted;
@@ -19,7 +22,7 @@
  *   gets that job again: every stage is safe to re-run (generate first checks the saved answer and
  *   `calling_until`), and job ids are fixed, so a race with a late enqueue adds nothing.
  */
-import { TERMINAL, enqueueGenerate, enqueueStore, generateJobId, storeJobId, type GenerationRecord } from '@darkroom/shared';
+import { TERMINAL, announce, enqueueGenerate, enqueueStore, generateJobId, storeJobId, type GenerationRecord } from '@darkroom/shared';
 import type { ApiContext } from './context.ts';
 
 /** Only entries at least this old are checked: a younger one may be mid-request. */
@@ -70,7 +73,10 @@ async function repairEntry(ctx: ApiContext, index: string, id: string): Promise<
       { status: 'failed', error: NOT_ENQUEUED, completed_at: Date.now(), failed_stage: 'admit' },
       ctx.config.retention.failedSeconds,
     );
-    return failed ? 'not_enqueued' : undefined;
+    if (!failed) return undefined;
+    const settled = await ctx.generations.get(id);
+    if (settled) await announce(ctx, settled);
+    return 'not_enqueued';
   }
   if (storing) await enqueueStore(ctx.queues, { id, tenant: record.tenant }, round, retry);
   else await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, round, retry);
