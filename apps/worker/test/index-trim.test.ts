@@ -1,19 +1,10 @@
-import { GenerationStore, createLogger, newGenerationId, type GenerationRecord } from '@darkroom/shared';
+import { GenerationStore, createLogger, newGenerationId } from '@darkroom/shared';
+import { queuedRecord } from '@darkroom/shared/testing';
 import { indexTrimmer } from '../src/index-trim.ts';
 import { describe, expect, test } from './redis.ts';
 
 describe('index retention', () => {
-  const record = (created_at: number): GenerationRecord => ({
-    id: newGenerationId(),
-    tenant: 'acme',
-    status: 'queued',
-    request: { model: 'cogview-4-250304', prompt: 'p', quality: 'standard', size: '1024x1024' },
-    created_at,
-    updated_at: created_at,
-    attempts: 0,
-    paid_generations: 0,
-    regenerations: 0,
-  });
+  const record = (created_at: number) => queuedRecord({ created_at });
 
   test('drops old entries whose record expired, never those of a live record however old', async ({ redis, keys }) => {
     const store = new GenerationStore(redis, keys);
