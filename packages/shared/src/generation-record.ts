@@ -327,6 +327,31 @@ return 'saved'`;
 /** What became of a paid answer handed to `saveAnswer`. */
 export type AnswerSave = 'saved' | 'other' | 'finished' | 'gone';
 
+// Marks the record as being called for, in the same step as the checks that allow it, so two runs
+// of one job (a stalled worker and the peer that took its job over) can never both call: the
+// record must exist, be open, hold no saved answer and no unexpired mark. The mark moves it to
+// `generating` (with move()'s bookkeeping) and counts the attempt. KEYS[1] the record, KEYS[2..8]
+// the `k` of move(); ARGV: the status the caller read ('reread' if it moved), now, the mark's end.
+const MARK_CALLING = MOVE + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+local f = redis.call('HMGET', KEYS[1], 'status', 'zai', 'calling_until', 'started_at')
+local status, now = f[1], ARGV[2]
+if final[status] then return {'gone'} end
+if f[2] then return {'answered'} end
+if f[3] and tonumber(f[3]) > tonumber(now) then return {'busy', f[3]} end
+if status ~= ARGV[1] then return {'reread'} end
+redis.call('HSET', KEYS[1], 'status', 'generating', 'calling_until', ARGV[3], 'updated_at', now)
+if not f[4] then redis.call('HSET', KEYS[1], 'started_at', now) end
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+move(KEYS[1], { unpack(KEYS, 2) }, status, 'generating', now)
+return {'marked'}`;
+
+/**
+ * What became of `markCalling`: `marked` (call now), `busy` (a peer's mark holds until `until`,
+ * epoch ms), `answered` (an answer is saved: nothing to call for) or `gone` (missing or finished).
+ */
+export type CallingMark = { state: 'marked' } | { state: 'busy'; until: number } | { state: 'answered' } | { state: 'gone' };
+
 type Fields3 = [string | null, string | null, string | null];
 
 /** Options of GenerationStore.update for a status change. */
@@ -509,8 +534,21 @@ export class GenerationStore {
     return (await this.#redis.eval(REOPEN, keys.length, ...keys, ...args)) as Reopen | 'reread';
   }
 
-  async increment(id: string, field: 'attempts'): Promise<number> {
-    return this.#redis.hincrby(this.#keys.generation(id), field, 1);
+  /**
+   * Claims the paid call of a generation until `until` (epoch ms), checked and marked in one step:
+   * only one of concurrent claimers gets `marked` (status `generating`, `started_at` kept or set,
+   * one more attempt); the others `busy` until the mark expires, after which a claim takes it over.
+   */
+  async markCalling(id: string, mark: { now: number; until: number }): Promise<CallingMark> {
+    const gen = this.#keys.generation(id);
+    for (;;) {
+      const [tenant, batchId, status] = (await this.#redis.hmget(gen, 'tenant', 'batch_id', 'status')) as Fields3;
+      if (tenant === null || status === null) return { state: 'gone' };
+      const keys = [gen, ...this.#moveKeys(tenant, batchId, status, 'generating')];
+      const reply = (await this.#redis.eval(MARK_CALLING, keys.length, ...keys, status, String(mark.now), String(mark.until))) as string[];
+      if (reply[0] === 'busy') return { state: 'busy', until: Number(reply[1]) };
+      if (reply[0] !== 'reread') return { state: reply[0] as 'marked' | 'answered' | 'gone' };
+    }
   }
 
   /**

@@ -106,4 +106,48 @@ describe('GenerationStore.update', () => {
     expect(await store.get(r.id)).toMatchObject({ status: 'failed', paid_generations: 3 });
     expect(await store.saveAnswer(newGenerationId(), answer('https://z.ai/x.png'))).toBe('gone');
   });
+
+  describe('markCalling', () => {
+    const keys = redisKeys('t');
+
+    it('gives the paid call to exactly one of concurrent claimers, on separate connections', async () => {
+      const batchId = 'batch_mark';
+      const r = { ...record(), batch_id: batchId };
+      await redis.hset(keys.batch(batchId), { id: batchId, tenant: 'acme', status: 'in_progress', created_at: 1, updated_at: 1, total: 1 });
+      await store.create(r);
+      const peers = Array.from({ length: 6 }, () => createRedis(server.url, 'client'));
+      try {
+        await Promise.all(peers.map((p) => connectRedis(p)));
+        const marks = await Promise.all(peers.map((p) => new GenerationStore(p, keys).markCalling(r.id, { now: 1_000, until: 9_000 })));
+        expect(marks.filter((m) => m.state === 'marked')).toHaveLength(1);
+        expect(marks.filter((m) => m.state !== 'marked')).toEqual(Array.from({ length: 5 }, () => ({ state: 'busy', until: 9_000 })));
+      } finally {
+        await Promise.all(peers.map((p) => p.quit()));
+      }
+      expect(await store.get(r.id)).toMatchObject({ status: 'generating', calling_until: 9_000, started_at: 1_000, attempts: 1, started: '1' });
+      expect(await redis.zscore(keys.statusIndex('generating'), r.id)).not.toBeNull();
+      expect(await redis.zscore(keys.statusIndex('queued'), r.id)).toBeNull();
+      expect(await redis.hget(keys.batch(batchId), 'running')).toBe('1');
+    });
+
+    it('takes over an expired mark, keeping the first start', async () => {
+      const r = record();
+      await store.create({ ...r, status: 'generating', started_at: 500, calling_until: 2_000, attempts: 1 });
+      expect(await store.markCalling(r.id, { now: 1_999, until: 5_000 })).toEqual({ state: 'busy', until: 2_000 });
+      expect(await store.markCalling(r.id, { now: 2_000, until: 6_000 })).toEqual({ state: 'marked' });
+      expect(await store.get(r.id)).toMatchObject({ status: 'generating', calling_until: 6_000, started_at: 500, attempts: 2 });
+    });
+
+    it('never marks a record with a saved answer, a finished one or a missing one', async () => {
+      const answered = record();
+      await store.create({ ...answered, status: 'storing', zai: answer('https://z.ai/a.png') });
+      expect(await store.markCalling(answered.id, { now: 1_000, until: 9_000 })).toEqual({ state: 'answered' });
+      expect(await store.get(answered.id)).toMatchObject({ status: 'storing', attempts: 0 });
+      const failed = record();
+      await store.create({ ...failed, status: 'failed' });
+      expect(await store.markCalling(failed.id, { now: 1_000, until: 9_000 })).toEqual({ state: 'gone' });
+      expect((await store.get(failed.id))?.calling_until).toBeUndefined();
+      expect(await store.markCalling(newGenerationId(), { now: 1_000, until: 9_000 })).toEqual({ state: 'gone' });
+    });
+  });
 });

@@ -3,10 +3,11 @@
  * - Z.AI's answer is saved on the record before anything else happens, and every run first checks
  *   the record: a job that finds an answer saved (a crash after the call, a stalled job taken over
  *   by a peer) only hands over to the store stage.
- * - Before calling, the record is marked `calling_until` (the call's deadline plus a margin). A run
- *   that finds the mark unexpired waits for it instead of calling: the first worker may only be
- *   stalled (lost its lock, event loop blocked) and still get its answer. So one paid call per
- *   round, unless the caller crashed mid-call, which only costs the wait.
+ * - Before calling, the record is marked `calling_until` (the call's deadline plus a margin), checked
+ *   and marked in one atomic step (markCalling). A run that finds the mark unexpired waits for it
+ *   instead of calling: the first worker may only be stalled (lost its lock, event loop blocked)
+ *   and still get its answer. So one paid call per round, unless the caller crashed mid-call,
+ *   which only costs the wait.
  * - An answer that arrives while Redis is unreachable (or refuses writes) is held in this process
  *   (PendingAnswers) until saved; a run of the same job here saves that answer, never calls again.
  * - While the fleet releases a canary after a pause, only the canary job calls; the others go
@@ -14,7 +15,15 @@
  * - A `queued` record past its cancel_after is canceled (`expired`), never called.
  */
 import { DelayedError, RateLimitError, type Job } from 'bullmq';
-import { PermanentError, enqueueStore, generatePayload, type ContentFilter } from '@darkroom/shared';
+import {
+  PermanentError,
+  enqueueStore,
+  generatePayload,
+  type ContentFilter,
+  type GenerationRecord,
+  type Logger,
+  type ZaiResult,
+} from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 import { expireGeneration, isPastCancelAfter } from '../expiry.ts';
 import { openRecord, settle } from '../outcome.ts';
@@ -28,6 +37,14 @@ function filterError(filters: ContentFilter[], minLevel: number | undefined): Pe
     'content_filtered',
     `content filter level ${blocked.level} (${blocked.role}) is below CONTENT_FILTER_MIN_LEVEL ${minLevel}`,
   );
+}
+
+/** A run that finds the paid answer saved (by an earlier run or a peer) never calls: it hands over. */
+async function handOver(ctx: WorkerContext, job: Job, record: GenerationRecord, zai: ZaiResult, log: Logger): Promise<void> {
+  const blocked = filterError(zai.content_filter, ctx.config.zai.contentFilterMinLevel);
+  if (blocked) return settle(ctx, job, record.id, blocked);
+  log.info('Z.AI answer already saved: handing over to store without calling again');
+  await enqueueStore(ctx.queues, { id: record.id, tenant: record.tenant }, record.regenerations, record.retries ?? 0);
 }
 
 export async function processGenerate(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
@@ -45,18 +62,7 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     return;
   }
   const minLevel = ctx.config.zai.contentFilterMinLevel;
-  if (record.zai) {
-    const blocked = filterError(record.zai.content_filter, minLevel);
-    if (blocked) return settle(ctx, job, id, blocked);
-    log.info('Z.AI answer already saved: handing over to store without calling again');
-    await enqueueStore(ctx.queues, { id, tenant }, record.regenerations, record.retries ?? 0);
-    return;
-  }
-  if (record.calling_until !== undefined && record.calling_until > Date.now() && token) {
-    log.warn({ until: new Date(record.calling_until).toISOString() }, 'another worker may still be calling Z.AI for this job: waiting for it');
-    await job.moveToDelayed(record.calling_until, token);
-    throw new DelayedError();
-  }
+  if (record.zai) return handOver(ctx, job, record, record.zai, log);
 
   const holdMs = await ctx.fleet.admit(id);
   if (holdMs > 0) {
@@ -65,18 +71,26 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
   }
 
   const started = Date.now();
-  const marked = await ctx.generations.update(id, {
-    status: 'generating',
-    started_at: record.started_at ?? started,
-    calling_until: started + callLifetimeMs(ctx.config.zai.timeoutMs),
-  });
-  if (!marked) {
+  const mark = await ctx.generations.markCalling(id, { now: started, until: started + callLifetimeMs(ctx.config.zai.timeoutMs) });
+  if (mark.state === 'busy') {
+    // The canary slot, if this job holds it, stays: it is this generation's, whose peer is calling.
+    log.warn({ until: new Date(mark.until).toISOString() }, 'another worker may still be calling Z.AI for this job: waiting for it');
+    if (!token) throw new Error('another worker may still be calling Z.AI for this job');
+    await job.moveToDelayed(mark.until, token);
+    throw new DelayedError();
+  }
+  if (mark.state === 'answered') {
+    await ctx.fleet.releaseCanary(id);
+    const answered = await openRecord(ctx, id, log);
+    if (answered?.zai) await handOver(ctx, job, answered, answered.zai, log);
+    return;
+  }
+  if (mark.state === 'gone') {
     // Gone or finished since it was read (deleted, failed by a peer): a paid answer would be dropped.
     log.warn('generation record is gone or finished: not calling Z.AI');
     await ctx.fleet.releaseCanary(id);
     return;
   }
-  await ctx.generations.increment(id, 'attempts');
   let answer;
   try {
     answer = await ctx.zai.generate(record.request);
