@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
+import { enqueueStore, generateJobId } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
+import { regeneratingRecord } from './saved-answer.ts';
 import { waitUntil } from './wait.ts';
 
 describe('worker crashes and shutdowns', () => {
@@ -100,5 +102,22 @@ describe('worker crashes and shutdowns', () => {
     expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
     await expectPaid(sim, { jobs: 1, undelivered: 0 });
     expect((await stack.generations.get(id))?.paid_generations).toBe(1);
+  });
+
+  test('a store job re-run after a crash mid-regeneration (record queued, no answer, no generate job) regenerates with one paid call', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false });
+    const id = await regeneratingRecord(stack);
+    // The round-0 store job that was active when its worker died: a stalled job is run again.
+    await enqueueStore(stack.queues, { id, tenant: stack.tenant }, 0);
+    expect(await stack.queues.generate.getJob(generateJobId(id, 1))).toBeUndefined();
+    stack.spawnWorker();
+
+    const done = await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000);
+    expect(done.status).toBe('succeeded');
+    expect(sim.stats().calls).toBe(1);
+    await expectPaid(sim, { jobs: 1, undelivered: 0 });
+    expect(await stack.generations.get(id)).toMatchObject({ regenerations: 1, paid_generations: 2, attempts: 2 });
+    expect(await stack.queues.generate.getJobState(generateJobId(id, 1))).toBe('completed');
+    expect((done.result as { sha256: string }).sha256).toBe(sim.issuedImages()[0]!.sha256);
   });
 });

@@ -38,6 +38,31 @@ export async function savedRecord(stack: Stack, url: string): Promise<string> {
   return id;
 }
 
+/**
+ * A generation as the store stage leaves it after an expired image URL, before it adds the
+ * generate job of the new round: back to `queued`, its answer cleared, one regeneration counted
+ * (and its first paid answer). Only the record: the test adds the jobs it needs.
+ */
+export async function regeneratingRecord(stack: Stack): Promise<string> {
+  const id = newGenerationId();
+  const now = Date.now();
+  await stack.generations.create({
+    id,
+    tenant: stack.tenant,
+    status: 'queued',
+    request: { model: 'cogview-4-250304', prompt: 'a regenerated answer', quality: 'standard', size: '512x512' },
+    created_at: now,
+    updated_at: now,
+    started_at: now,
+    started: '1',
+    attempts: 1,
+    paid_generations: 1,
+    regenerations: 1,
+    last_error: { code: 'image_expired', message: 'the image URL answered 403' },
+  });
+  return id;
+}
+
 /** Keys stored under the stack's tenant, read from the test S3 server itself (not through a proxy). */
 export async function storedKeys(stack: Stack): Promise<string[]> {
   const s3 = inject('s3');
