@@ -3,10 +3,10 @@
  * forever: after WORKER_MAX_STALLS stalls it fails as `stalled_too_often`, with an alert, and the
  * healthy jobs around it still succeed.
  */
-import { QUEUE } from '@darkroom/shared';
+import { QUEUE, enqueueStore, generateJobId, storeJobId } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import { startImageHost } from './image-host.ts';
-import { savedRecord } from './saved-answer.ts';
+import { regeneratingRecord, savedRecord } from './saved-answer.ts';
 import type { ChildWorker, Stack } from './stack.ts';
 import { waitUntil } from './wait.ts';
 
@@ -107,5 +107,19 @@ describe('poison jobs', () => {
       await stack.close();
       await host.close();
     }
+  });
+
+  test('a poison store job whose record went back to generation (an expired URL) hands it back, not failed', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { WORKER_MAX_STALLS: String(MAX_STALLS) } });
+    const id = await regeneratingRecord(stack);
+    await enqueueStore(stack.queues, { id, tenant: stack.tenant }, 0);
+    await stalledTooOften(stack, QUEUE.store, storeJobId(id, 0));
+    stack.spawnWorker({ LOG_LEVEL: 'error' });
+
+    expect(await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).toMatchObject({ status: 'succeeded' });
+    expect(await stack.queues.store.getJobState(storeJobId(id, 0))).toBe('completed');
+    expect(await stack.queues.generate.getJobState(generateJobId(id, 1))).toBe('completed');
+    expect(sim.stats().calls).toBe(1);
+    expect((await stack.generations.get(id))?.paid_generations).toBe(2);
   });
 });

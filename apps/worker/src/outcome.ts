@@ -25,6 +25,7 @@ import {
   RateLimitedError,
   TERMINAL,
   announce,
+  enqueueGenerate,
   enqueueStore,
   storeRetryDelay,
   type ErrorDetail,
@@ -77,6 +78,21 @@ export async function handOverSavedAnswer(ctx: WorkerContext, queueName: string,
   return true;
 }
 
+/**
+ * For a store job that is about to fail: when its record is open without an answer (the copy found
+ * the image URL expired and the record went back to `queued` for a regeneration), the store job's
+ * work is done but for adding the generate job of that round; adds it (a repeat is a no-op) and
+ * returns true. Failing the record instead would drop the answer of a regeneration already calling.
+ */
+export async function handBackToGeneration(ctx: WorkerContext, queueName: string, id: string, log: Logger): Promise<boolean> {
+  if (queueName !== QUEUE.store) return false;
+  const record = await ctx.generations.get(id);
+  if (!record || record.zai || TERMINAL.has(record.status)) return false;
+  log.warn({ id, round: record.regenerations }, 'no saved answer: returning the job to generation instead of failing the generation');
+  await enqueueGenerate(ctx.queues, { id, tenant: record.tenant }, record.regenerations, record.retries ?? 0);
+  return true;
+}
+
 /** Thrown for a job that stalled more than WORKER_MAX_STALLS times, once its record is settled. */
 export class PoisonJobError extends UnrecoverableError {
   readonly code = 'stalled_too_often';
@@ -85,7 +101,8 @@ export class PoisonJobError extends UnrecoverableError {
 /**
  * For a job picked up after more than WORKER_MAX_STALLS stalls (each one a worker that died
  * holding it): settles its record without running the stage again, then throws what fails the job.
- * A generate job whose paid answer is saved hands over to the store stage and completes instead.
+ * A generate job whose paid answer is saved hands over to the store stage and completes instead;
+ * a store job whose record went back to generation (an expired URL) hands back and completes.
  * Called on every pickup, so a crash anywhere in here is settled by the next one.
  */
 export async function endPoisonJob(ctx: WorkerContext, job: Job): Promise<void> {
@@ -97,6 +114,7 @@ export async function endPoisonJob(ctx: WorkerContext, job: Job): Promise<void> 
   // Only generation stages settle a record (notify, finalize and retries jobs have none to settle).
   if ((job.queueName === QUEUE.generate || job.queueName === QUEUE.store) && typeof id === 'string') {
     if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
+    if (await handBackToGeneration(ctx, job.queueName, id, log)) return;
     const record = await openRecord(ctx, id, log);
     if (record) await failRecord(ctx, id, { code: 'stalled_too_often', message }, job.queueName);
   }

@@ -31,7 +31,7 @@ import { DrainWatch } from './drain-watch.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { Fleet } from './fleet.ts';
 import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
-import { PoisonJobError, endPoisonJob, failRecord, handOverSavedAnswer } from './outcome.ts';
+import { PoisonJobError, endPoisonJob, failRecord, handBackToGeneration, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
 import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
@@ -176,6 +176,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           if (state !== 'failed') return;
           const log = logger.child({ jobId: job.id, id, queue: worker.name });
           if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
+          if (await handBackToGeneration(ctx, worker.name, id, log)) return;
           // A gone or finished record is left as it is: failRecord's update refuses both.
           await failRecord(ctx, id, detail, worker.name);
         })
