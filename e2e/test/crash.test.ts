@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
-import { enqueueStore, generateJobId } from '@darkroom/shared';
+import { QUEUE, enqueueStore, generateJobId, newGenerationId } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { regeneratingRecord } from './saved-answer.ts';
@@ -119,5 +119,25 @@ describe('worker crashes and shutdowns', () => {
     expect(await stack.generations.get(id)).toMatchObject({ regenerations: 1, paid_generations: 2, attempts: 2 });
     expect(await stack.queues.generate.getJobState(generateJobId(id, 1))).toBe('completed');
     expect((done.result as { sha256: string }).sha256).toBe(sim.issuedImages()[0]!.sha256);
+  });
+
+  test('two runs of one generation that start together (a stalled run and its peer) pay one call', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { WORKER_CONCURRENCY: '16', ZAI_START_CONCURRENCY: '16', ZAI_MAX_CONCURRENCY: '16' } });
+    sim.configure({ latencyMs: { standard: [500, 500], hd: [500, 500] } });
+    const ids = Array.from({ length: 8 }, () => newGenerationId());
+    const now = Date.now();
+    for (const id of ids) {
+      const request = { model: 'cogview-4-250304', prompt: 'twice', quality: 'standard', size: '512x512' } as const;
+      await stack.generations.create({ id, tenant: stack.tenant, status: 'queued', request, created_at: now, updated_at: now, attempts: 0, paid_generations: 0, regenerations: 0 });
+      // Two jobs next to each other run the generation twice at once, both reading the record
+      // before either marks it, as a stalled run and the peer that took its job over can.
+      for (const jobId of [id, `${id}-twin`]) await stack.queues.generate.add(QUEUE.generate, { v: 1, id, tenant: stack.tenant }, { jobId });
+    }
+    stack.spawnWorker();
+
+    for (const id of ids) expect((await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).status).toBe('succeeded');
+    // Only a call that timed out under load (paid, never answered) may be made again.
+    await expectPaid(sim, { jobs: ids.length });
+    for (const id of ids) expect((await stack.generations.get(id))?.paid_generations).toBe(1);
   });
 });
