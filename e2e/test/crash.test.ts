@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startRedisServer } from '@darkroom/local-stack';
-import { QUEUE, enqueueStore, generateJobId, newGenerationId } from '@darkroom/shared';
+import { QUEUE, enqueueStore, generateJobId } from '@darkroom/shared';
+import { queuedRecord } from '@darkroom/shared/testing';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { regeneratingRecord } from './saved-answer.ts';
@@ -124,11 +125,12 @@ describe('worker crashes and shutdowns', () => {
   test('two runs of one generation that start together (a stalled run and its peer) pay one call', async ({ launch, sim }) => {
     const stack = await launch({ worker: false, env: { WORKER_CONCURRENCY: '16', ZAI_START_CONCURRENCY: '16', ZAI_MAX_CONCURRENCY: '16' } });
     sim.configure({ latencyMs: { standard: [500, 500], hd: [500, 500] } });
-    const ids = Array.from({ length: 8 }, () => newGenerationId());
-    const now = Date.now();
-    for (const id of ids) {
-      const request = { model: 'cogview-4-250304', prompt: 'twice', quality: 'standard', size: '512x512' } as const;
-      await stack.generations.create({ id, tenant: stack.tenant, status: 'queued', request, created_at: now, updated_at: now, attempts: 0, paid_generations: 0, regenerations: 0 });
+    const ids: string[] = [];
+    for (let n = 0; n < 8; n++) {
+      const record = queuedRecord({ tenant: stack.tenant });
+      await stack.generations.create(record);
+      const id = record.id;
+      ids.push(id);
       // Two jobs next to each other run the generation twice at once, both reading the record
       // before either marks it, as a stalled run and the peer that took its job over can.
       for (const jobId of [id, `${id}-twin`]) await stack.queues.generate.add(QUEUE.generate, { v: 1, id, tenant: stack.tenant }, { jobId });
