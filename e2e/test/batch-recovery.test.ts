@@ -38,7 +38,7 @@ describe('batch crash recovery', () => {
 
     stack.spawnWorker();
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 60_000);
-    expect(batch).toMatchObject({ status: 'canceled', request_counts: { canceled: 3 }, results: { key: `${stack.tenant}/batches/${id}/results.jsonl` } });
+    expect(batch).toMatchObject({ status: 'canceled', request_counts: { canceled: 3 }, results: { key: expect.stringMatching(new RegExp(`^${stack.tenant}/batches/${id}/results-0-`)) } });
     expect(sim.stats().calls).toBe(0);
     const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`));
     expect(deliveries[0]).toMatchObject({ verified: true, payload: { type: 'batch.completed', data: { id, status: 'canceled' } } });

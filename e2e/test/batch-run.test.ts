@@ -51,7 +51,7 @@ describe('batches (worker side)', () => {
       expect(line.result!.url).toMatch(/^http/);
     }
 
-    expect(batch.results?.key).toBe(`${stack.tenant}/batches/${id}/results.jsonl`);
+    expect(batch.results?.key).toMatch(new RegExp(`^${stack.tenant}/batches/${id}/results-0-[0-9a-f]{16}\\.jsonl$`));
     const stored = await resultsFromS3(stack, batch.results!.bucket!, batch.results!.key);
     expect(stored.map(withoutUrl)).toEqual(api.lines.map(withoutUrl));
 
