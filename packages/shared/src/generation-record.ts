@@ -174,6 +174,8 @@ end
 
 // Updates only a record that exists, so a late worker never resurrects an expired one, and never
 // moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
+// A batch item never starts once its batch is canceled (5: `queued` → `generating` refused while the
+// batch has canceling_at; batch-cancel.ts).
 // KEYS[1] the record, KEYS[2..8] the `k` of move() (status changes only).
 // ARGV: nset, ndel, ttl, the status the caller read (status changes only: the old-status keys are
 // named after it, so 4 = read again), the statuses the change is allowed from ('' = any open one;
@@ -190,6 +192,7 @@ if nextStatus then
   if final[current] then return 2 end
   if ARGV[4] ~= current then return 4 end
   if ARGV[5] ~= '' and not string.find(',' .. ARGV[5] .. ',', ',' .. current .. ',', 1, true) then return 3 end
+  if current == 'queued' and nextStatus == 'generating' and KEYS[7] and redis.call('HEXISTS', KEYS[7], 'canceling_at') == 1 then return 5 end
 end
 if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + nset)) end
 for i = 7 + nset, 6 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
@@ -441,8 +444,8 @@ export class GenerationStore {
 
   /**
    * Sets (or with null, clears) fields; `ttlSeconds` starts the retention clock. False if the
-   * record is gone, if the update would change the status of a finished record, or if the status
-   * is not one of `onlyFrom`.
+   * record is gone, if the update would change the status of a finished record, if the status
+   * is not one of `onlyFrom`, or if it would start (`generating`) an item of a canceled batch.
    */
   async update(id: string, fields: Writable, opts: number | UpdateOptions = {}): Promise<boolean> {
     const { ttlSeconds = 0, onlyFrom = [] } = typeof opts === 'number' ? { ttlSeconds: opts } : opts;

@@ -27,3 +27,4 @@ export * from './retry-record.ts';
 export * from './webhook-body.ts';
 export * from './batch-view.ts';
 export * from './batch-discard.ts';
+export * from './batch-cancel.ts';
