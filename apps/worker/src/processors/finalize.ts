@@ -9,9 +9,10 @@
  * Exactly once across crashes: every step is idempotent and the batch stays in
  * keys.batchesToFinalize until the last one, so the dispatcher re-adds this job after any crash.
  * Each run writes the results file under a key of its own and the batch points at the file of the
- * run that ended it (batch-end.ts): a stale run can never replace it. A re-run after the batch ended rewrites nothing (its status and file stay as they were) and
- * re-queues the event under the same job id (msg_<batchId>_completed, `_t<n>` after the n-th
- * reopening by an admin retry), which BullMQ ignores.
+ * run that ended it (batch-end.ts): a stale run can never replace it. A re-run after the batch
+ * ended rewrites nothing (its status and file stay as they were) and re-queues the event under the
+ * same job id (msg_<batchId>_completed, `_t<n>` after the n-th reopening by an admin retry), which
+ * BullMQ ignores.
  */
 import type { Job } from 'bullmq';
 import { BATCH_FINAL, BatchStore, enqueueNotify, finalizePayload, toBatchView, webhookId, type BatchRecord } from '@darkroom/shared';
