@@ -2,8 +2,9 @@
  * What a crash leaves of a batch, written by hand onto a batch submitted through the API, and the
  * worker that starts afterwards: the
  * dispatcher adds the jobs of items it had popped, a batch whose items have all ended is
- * finalized although no finalize job was ever added, and a finalize that runs again after the
- * batch ended sends no second event. (The random-kill version is e2e/chaos/batch-kill-workers.)
+ * finalized although no finalize job was ever added, a canceled batch whose item sweep was lost is
+ * swept, and a finalize that runs again after the batch ended sends no second event. (The
+ * random-kill version is e2e/chaos/batch-kill-workers.)
  */
 import { ORPHAN_AGE_MS } from '@darkroom/api';
 import { redisKeys } from '@darkroom/shared';
@@ -38,10 +39,29 @@ describe('batch crash recovery', () => {
 
     stack.spawnWorker();
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 60_000);
-    expect(batch).toMatchObject({ status: 'canceled', request_counts: { canceled: 3 }, results: { key: `${stack.tenant}/batches/${id}/results.jsonl` } });
+    expect(batch).toMatchObject({ status: 'canceled', request_counts: { canceled: 3 }, results: { key: expect.stringMatching(new RegExp(`^${stack.tenant}/batches/${id}/results-0-`)) } });
     expect(sim.stats().calls).toBe(0);
     const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`));
     expect(deliveries[0]).toMatchObject({ verified: true, payload: { type: 'batch.completed', data: { id, status: 'canceled' } } });
+  });
+
+  test("a canceled batch whose item sweep was lost (the API's job gone with a crash) is swept by the next worker", async ({ launch, sim }) => {
+    const N = 1500;
+    const stack = await launch({ worker: false, env: { TENANT_MAX_UNFINISHED: String(N) } });
+    const keys = redisKeys(stack.prefix);
+    const { id } = await submitBatch(stack, Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('lost sweep', i) })), { jsonl: true });
+    // The request sweeps its own part; the rest is the job's, which a crash lost.
+    expect(await cancelBatch(stack, id)).toBe(1000);
+    await stack.queues.finalize.remove(`cancel-${id}`);
+    expect(await stack.redis.zscore(keys.batchesCanceling, id)).not.toBeNull();
+
+    stack.spawnWorker();
+    const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 120_000);
+    expect(batch).toMatchObject({ status: 'canceled', request_counts: { total: N, canceled: N, queued: 0, running: 0 } });
+    expect(sim.stats().calls).toBe(0);
+    expect(await stack.redis.zscore(keys.batchesCanceling, id)).toBeNull();
+    // The dispatcher re-added the sweep (without it the generate stage would cancel the items one job each).
+    expect(await stack.queues.finalize.getJobState(`cancel-${id}`)).toBe('completed');
   });
 
   test('a finalize that runs again after the batch ended rewrites nothing and sends no second event', async ({ launch }) => {

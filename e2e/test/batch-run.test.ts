@@ -4,7 +4,7 @@
  * Batches are submitted, followed and canceled through the API (batch-client.ts).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { enqueueGenerate, newGenerationId, type BatchResultLine } from '@darkroom/shared';
+import { enqueueGenerate, newGenerationId, type BatchResultLine, type BatchView } from '@darkroom/shared';
 import { cancelBatch, fetchResults, getBatch, notifyDrained, submitBatch, uniquePrompt, waitForBatch } from './batch-client.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
@@ -51,7 +51,7 @@ describe('batches (worker side)', () => {
       expect(line.result!.url).toMatch(/^http/);
     }
 
-    expect(batch.results?.key).toBe(`${stack.tenant}/batches/${id}/results.jsonl`);
+    expect(batch.results?.key).toMatch(new RegExp(`^${stack.tenant}/batches/${id}/results-0-[0-9a-f]{16}\\.jsonl$`));
     const stored = await resultsFromS3(stack, batch.results!.bucket!, batch.results!.key);
     expect(stored.map(withoutUrl)).toEqual(api.lines.map(withoutUrl));
 
@@ -108,6 +108,51 @@ describe('batches (worker side)', () => {
     expect(deliveries.filter((d) => d.id === `msg_${id}_completed`)).toHaveLength(1);
     expect(deliveries[0]!.payload!.data).toMatchObject({ status: 'canceled', request_counts: { canceled: canceledNow } });
   });
+
+  test('canceling a 5,000-item batch answers before its item sweep is done; the batch ends canceled with exact counts and no canceled item called', async ({ launch, sim }) => {
+    const N = 5000;
+    const stack = await launch({ env: { TENANT_MAX_UNFINISHED: String(N), ZAI_MAX_CONCURRENCY: '2' } });
+    sim.configure({ latencyMs: { standard: [40, 60], hd: [40, 60] } });
+    const items = Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('large cancel', i) }));
+    const { id, ids } = await submitBatch(stack, items, { webhook_url: stack.receiver.url, jsonl: true });
+    await waitUntil(async () => (await getBatch(stack, id)).request_counts.succeeded >= 5 || undefined, '5 items to succeed');
+
+    // The worker's part of the sweep is held, so the answer shows what the request itself did.
+    await stack.queues.finalize.pause();
+    const answer = await stack.request<BatchView>('POST', `/v1/batches/${id}/cancel`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('canceling');
+    // Two calls at a time of at least 40 ms each: thousands of items cannot have started by now.
+    expect(answer.body.request_counts.queued).toBeGreaterThan(0);
+    expect(await stack.queues.finalize.getJobState(`cancel-${id}`)).toBe('waiting');
+    const then = answer.body.request_counts;
+    // Meanwhile the dispatcher still hands items past the request's part to the generate stage,
+    // which cancels them instead of calling.
+    await waitUntil(async () => (await getBatch(stack, id)).request_counts.canceled > then.canceled || undefined, 'the generate stage to cancel an item', 120_000);
+    await stack.queues.finalize.resume();
+
+    const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 180_000);
+    expect(batch.status).toBe('canceled');
+    const counts = batch.request_counts;
+    expect(counts).toMatchObject({ total: N, queued: 0, running: 0, failed: 0 });
+    // No item started after the answer: what was queued then ended canceled, what was running finished.
+    expect(counts.canceled).toBe(then.canceled + then.queued);
+    expect(counts.succeeded).toBe(then.succeeded + then.running);
+
+    const { lines } = await fetchResults(stack, id);
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect(lines.filter((l) => l.status === 'canceled')).toHaveLength(counts.canceled);
+    // Every Z.AI call was for an item that succeeded: none for a canceled one.
+    const called = new Set(sim.issuedImages().map((img) => img.prompt));
+    const canceledPrompts = lines.flatMap((l, i) => (l.status === 'canceled' ? [items[i]!.prompt] : []));
+    expect(canceledPrompts.filter((p) => called.has(p))).toEqual([]);
+    expect(sim.stats().calls).toBe(counts.succeeded);
+
+    const deliveries = await stack.receiver.waitFor((d) => d.some((x) => x.id === `msg_${id}_completed`));
+    await notifyDrained(stack);
+    expect(deliveries.filter((d) => d.id === `msg_${id}_completed`)).toHaveLength(1);
+    expect(deliveries.find((d) => d.id === `msg_${id}_completed`)!.payload!.data).toMatchObject({ status: 'canceled', request_counts: counts });
+  }, 300_000);
 
   test('cancel_after in the past cancels every item at once, with no Z.AI call, and the batch ends expired', async ({ launch, sim }) => {
     const stack = await launch();

@@ -17,10 +17,11 @@
  * - Items whose record is no longer `queued` (canceled, gone) are dropped; those past their
  *   cancel_after are canceled (`expired`) here, never added.
  * - Every tick also re-adds the finalize job of each batch in keys.batchesToFinalize (one job id
- *   per batch), so a batch whose finalize was lost to a crash still ends.
+ *   per batch), so a batch whose finalize was lost to a crash still ends, and the item sweep of
+ *   each batch in keys.batchesCanceling, so a cancel whose sweep was lost is finished.
  */
 import { randomUUID } from 'node:crypto';
-import { QUEUE, finalizeJobId, generateJobId, type Logger } from '@darkroom/shared';
+import { BATCH_CANCEL_JOB, QUEUE, batchCancelJobId, finalizeJobId, generateJobId, type Logger } from '@darkroom/shared';
 import type { WorkerContext } from './context.ts';
 import { POP_ROUND_ROBIN, RELEASE_LOCK } from './dispatch-scripts.ts';
 import { expireGeneration } from './expiry.ts';
@@ -79,6 +80,7 @@ export class Dispatcher {
       await this.#recoverInflight();
       await this.#topUp();
       await this.#finalizeEnded();
+      await this.#resumeCancels();
     } finally {
       await redis.eval(RELEASE_LOCK, 1, keys.dispatchLock, token);
     }
@@ -155,6 +157,24 @@ export class Dispatcher {
         continue;
       }
       jobs.push({ name: QUEUE.finalize, data: { v: 1 as const, id, tenant }, opts: { jobId: finalizeJobId(id, Number(reopened ?? 0)) } });
+    }
+    if (jobs.length > 0) await queues.finalize.addBulk(jobs);
+  }
+
+  /** Re-adds the item sweep of each canceled batch not yet swept (the job id is fixed: a no-op while it exists). */
+  async #resumeCancels(): Promise<void> {
+    const { redis, keys, queues } = this.#ctx;
+    const ids = await redis.zrange(keys.batchesCanceling, 0, FINALIZE_PER_TICK - 1);
+    if (ids.length === 0) return;
+    const tenants = await Promise.all(ids.map((id) => redis.hget(keys.batch(id), 'tenant')));
+    const jobs = [];
+    for (const [i, id] of ids.entries()) {
+      const tenant = tenants[i];
+      if (typeof tenant !== 'string') {
+        await redis.zrem(keys.batchesCanceling, id);
+        continue;
+      }
+      jobs.push({ name: BATCH_CANCEL_JOB, data: { v: 1 as const, id, tenant }, opts: { jobId: batchCancelJobId(id) } });
     }
     if (jobs.length > 0) await queues.finalize.addBulk(jobs);
   }

@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import {
+  BATCH_CANCEL_JOB,
   GenerationStore,
   QUEUE,
   STORE_BACKOFF,
@@ -33,6 +34,7 @@ import { Fleet } from './fleet.ts';
 import { TRIM_EVERY_MS, indexTrimmer } from './index-trim.ts';
 import { PoisonJobError, endPoisonJob, failRecord, handBackToGeneration, handOverSavedAnswer } from './outcome.ts';
 import { PendingAnswers } from './pending-answers.ts';
+import { processBatchCancel } from './processors/batch-cancel.ts';
 import { processFinalize } from './processors/finalize.ts';
 import { processGenerate } from './processors/generate.ts';
 import { processNotify } from './processors/notify.ts';
@@ -139,7 +141,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           type === WEBHOOK_BACKOFF ? webhookRetryDelay(config.webhooks.retryScheduleMs, attemptsMade, err) : 0,
       },
     }),
-    new Worker(QUEUE.finalize, stage(QUEUE.finalize, (job) => processFinalize(ctx, job)), {
+    new Worker(QUEUE.finalize, stage(QUEUE.finalize, (job) => (job.name === BATCH_CANCEL_JOB ? processBatchCancel(ctx, job) : processFinalize(ctx, job))), {
       ...common,
       concurrency: 2,
       settings: {

@@ -174,6 +174,8 @@ end
 
 // Updates only a record that exists, so a late worker never resurrects an expired one, and never
 // moves a record out of a final status (a stalled worker waking up late must not undo the outcome).
+// A batch item never starts once its batch is canceled (5: `queued` → `generating` refused while the
+// batch has canceling_at; batch-cancel.ts).
 // KEYS[1] the record, KEYS[2..8] the `k` of move() (status changes only).
 // ARGV: nset, ndel, ttl, the status the caller read (status changes only: the old-status keys are
 // named after it, so 4 = read again), the statuses the change is allowed from ('' = any open one;
@@ -190,6 +192,7 @@ if nextStatus then
   if final[current] then return 2 end
   if ARGV[4] ~= current then return 4 end
   if ARGV[5] ~= '' and not string.find(',' .. ARGV[5] .. ',', ',' .. current .. ',', 1, true) then return 3 end
+  if current == 'queued' and nextStatus == 'generating' and KEYS[7] and redis.call('HEXISTS', KEYS[7], 'canceling_at') == 1 then return 5 end
 end
 if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + nset)) end
 for i = 7 + nset, 6 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
@@ -329,7 +332,8 @@ export type AnswerSave = 'saved' | 'other' | 'finished' | 'gone';
 
 // Marks the record as being called for, in the same step as the checks that allow it, so two runs
 // of one job (a stalled worker and the peer that took its job over) can never both call: the
-// record must exist, be open, hold no saved answer and no unexpired mark. The mark moves it to
+// record must exist, be open, hold no saved answer and no unexpired mark, and (a batch item still
+// `queued`) its batch must not be canceled (batch-cancel.ts). The mark moves it to
 // `generating` (with move()'s bookkeeping) and counts the attempt. KEYS[1] the record, KEYS[2..8]
 // the `k` of move(); ARGV: the status the caller read ('reread' if it moved), now, the mark's end.
 const MARK_CALLING = MOVE + `
@@ -340,6 +344,7 @@ if final[status] then return {'gone'} end
 if f[2] then return {'answered'} end
 if f[3] and tonumber(f[3]) > tonumber(now) then return {'busy', f[3]} end
 if status ~= ARGV[1] then return {'reread'} end
+if status == 'queued' and KEYS[7] and redis.call('HEXISTS', KEYS[7], 'canceling_at') == 1 then return {'batch_canceled'} end
 redis.call('HSET', KEYS[1], 'status', 'generating', 'calling_until', ARGV[3], 'updated_at', now)
 if not f[4] then redis.call('HSET', KEYS[1], 'started_at', now) end
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
@@ -348,9 +353,10 @@ return {'marked'}`;
 
 /**
  * What became of `markCalling`: `marked` (call now), `busy` (a peer's mark holds until `until`,
- * epoch ms), `answered` (an answer is saved: nothing to call for) or `gone` (missing or finished).
+ * epoch ms), `answered` (an answer is saved: nothing to call for), `batch_canceled` (a queued item
+ * of a canceled batch: never to start) or `gone` (missing or finished).
  */
-export type CallingMark = { state: 'marked' } | { state: 'busy'; until: number } | { state: 'answered' } | { state: 'gone' };
+export type CallingMark = { state: 'marked' } | { state: 'busy'; until: number } | { state: 'answered' } | { state: 'batch_canceled' } | { state: 'gone' };
 
 type Fields3 = [string | null, string | null, string | null];
 
@@ -466,8 +472,8 @@ export class GenerationStore {
 
   /**
    * Sets (or with null, clears) fields; `ttlSeconds` starts the retention clock. False if the
-   * record is gone, if the update would change the status of a finished record, or if the status
-   * is not one of `onlyFrom`.
+   * record is gone, if the update would change the status of a finished record, if the status
+   * is not one of `onlyFrom`, or if it would start (`generating`) an item of a canceled batch.
    */
   async update(id: string, fields: Writable, opts: number | UpdateOptions = {}): Promise<boolean> {
     const { ttlSeconds = 0, onlyFrom = [] } = typeof opts === 'number' ? { ttlSeconds: opts } : opts;
@@ -547,7 +553,7 @@ export class GenerationStore {
       const keys = [gen, ...this.#moveKeys(tenant, batchId, status, 'generating')];
       const reply = (await this.#redis.eval(MARK_CALLING, keys.length, ...keys, status, String(mark.now), String(mark.until))) as string[];
       if (reply[0] === 'busy') return { state: 'busy', until: Number(reply[1]) };
-      if (reply[0] !== 'reread') return { state: reply[0] as 'marked' | 'answered' | 'gone' };
+      if (reply[0] !== 'reread') return { state: reply[0] as 'marked' | 'answered' | 'batch_canceled' | 'gone' };
     }
   }
 

@@ -28,3 +28,4 @@ export * from './retry-record.ts';
 export * from './webhook-body.ts';
 export * from './batch-view.ts';
 export * from './batch-discard.ts';
+export * from './batch-cancel.ts';

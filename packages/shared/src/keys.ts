@@ -44,6 +44,8 @@ export function redisKeys(prefix: string) {
     dispatchRing: `${prefix}:dispatch:ring`,
     dispatchInflight: `${prefix}:dispatch:inflight`,
     dispatchLock: `${prefix}:dispatch:lock`,
+    /** Canceled batches whose queued items are still being canceled (zset by canceling_at): batch-cancel.ts. */
+    batchesCanceling: `${prefix}:batch-canceling`,
     /** Batches whose every item has ended and that still need their results file and event (zset by time). */
     batchesToFinalize: `${prefix}:batch-finalize`,
     /** Admin bulk retries: one hash each, the ids it snapshotted (list), and all of them by creation (zset). */

@@ -7,7 +7,8 @@
  * store     → copies the image into S3 and verifies it, then enqueues notify
  * notify    → delivers one signed webhook event on its own retry schedule
  * finalize  → once every item of a batch has ended: its results file into S3, its final status,
- *             and its batch.completed event
+ *             and its batch.completed event; also (job name BATCH_CANCEL_JOB) the sweep that
+ *             cancels the queued items of a canceled batch (batch-cancel.ts)
  * retries   → runs one admin bulk retry (retry-record.ts): snapshots the matching ids, reopens each
  */
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
@@ -41,7 +42,9 @@ export const notifyPayload = z.object({
   /** The exact body, serialised once, so every attempt sends the same bytes. */
   body: z.string(),
 });
-/** A batch whose every item has ended (`id` is the batch id). */
+/** The name of the finalize queue's other job: the item sweep of a canceled batch (same payload). */
+export const BATCH_CANCEL_JOB = 'cancel';
+/** A batch whose every item has ended, or (BATCH_CANCEL_JOB) that was canceled (`id` is the batch id). */
 export const finalizePayload = z.object({ v: z.literal(1), id: z.string().min(1), tenant: z.string().min(1) });
 export const retriesPayload = z.object({ v: z.literal(1), retry_id: z.string().min(1) });
 export type RetriesPayload = z.infer<typeof retriesPayload>;
@@ -160,6 +163,11 @@ export function finalizeJobId(batchId: string, reopened = 0): string {
   return reopened === 0 ? `finalize-${batchId}` : `finalize-${batchId}-${reopened}`;
 }
 
+/** The item sweep of a canceled batch: one per batch (a batch is canceled once). */
+export function batchCancelJobId(batchId: string): string {
+  return `cancel-${batchId}`;
+}
+
 /**
  * Enqueues stage work under a deterministic job id, so a repeat after a crash is a no-op rather
  * than a second job (BullMQ ignores an add whose id exists).
@@ -179,4 +187,8 @@ export async function enqueueNotify(queues: Queues, p: Omit<NotifyPayload, 'v'>)
 }
 export async function enqueueFinalize(queues: Queues, p: Omit<FinalizePayload, 'v'>): Promise<void> {
   await queues.finalize.add(QUEUE.finalize, { v: 1, ...p }, { jobId: finalizeJobId(p.id) });
+}
+/** Starts (or, a repeat, leaves alone) the item sweep of canceled batch `p.id`. */
+export async function enqueueBatchCancel(queues: Queues, p: Omit<FinalizePayload, 'v'>): Promise<void> {
+  await queues.finalize.add(BATCH_CANCEL_JOB, { v: 1, ...p }, { jobId: batchCancelJobId(p.id) });
 }

@@ -68,8 +68,11 @@ export type Activation =
   | { accepted: false; claimed: string }
   | { accepted: false; quota: { limit: 'max_waiting' | 'daily_images'; current: number; max: number } };
 
+/** What the intake uses of the API's context. */
+export type IntakeDeps = Pick<ApiContext, 'redis' | 'keys' | 'config' | 'generations'>;
+
 export class BatchIntake {
-  readonly #ctx: ApiContext;
+  readonly #ctx: IntakeDeps;
   readonly id: string;
   readonly tenant: string;
   readonly createdAt: number;
@@ -78,7 +81,7 @@ export class BatchIntake {
   #writing: Promise<void> = Promise.resolve();
   #count = 0;
 
-  constructor(ctx: ApiContext, ids: { id: string; tenant: string }, options: BatchOptions, now: number) {
+  constructor(ctx: IntakeDeps, ids: { id: string; tenant: string }, options: BatchOptions, now: number) {
     this.#ctx = ctx;
     this.id = ids.id;
     this.tenant = ids.tenant;

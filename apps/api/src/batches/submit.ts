@@ -7,7 +7,7 @@
  * a quota and an upload cut off midway. Nothing refused was ever pending dispatch.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { BatchStore, checkUrl, newBatchId, type BatchRecord } from '@darkroom/shared';
+import { BatchStore, EXPIRED, cancelQueuedItems, checkUrl, newBatchId, type BatchRecord } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 import type { z } from 'zod';
 import { ApiError, queueFull, quotaExceeded, validationError, type FieldProblem } from '../errors.ts';
@@ -24,7 +24,6 @@ import {
   type BatchItemRequest,
   type BatchOptions,
 } from './batch-request.ts';
-import { EXPIRED, cancelQueuedItems } from './cancel.ts';
 import { BatchIntake } from './intake.ts';
 import { UploadLines } from './jsonl-lines.ts';
 
@@ -156,7 +155,7 @@ export async function submitBatch(ctx: ApiContext, sub: Submission): Promise<{ b
   }
   sub.log.info({ batch: intake.id, tenant: sub.tenant, items: intake.count, bytes: upload?.bytes, rss: process.memoryUsage.rss() }, 'batch accepted');
   if (options.cancel_after !== undefined && options.cancel_after <= Date.now()) {
-    const expired = await cancelQueuedItems(ctx, intake.id, EXPIRED);
+    const expired = await cancelQueuedItems(ctx, intake.id, EXPIRED, ctx.config.retention.succeededSeconds);
     sub.log.info({ batch: intake.id, expired }, 'batch cancel_after already passed: items canceled');
   }
   const batch = await batches.get(intake.id);

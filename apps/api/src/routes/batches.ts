@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { readIndexedBatches } from '../batch-index.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
-import { CANCELED_BY_CALLER, cancelQueuedItems, startCanceling } from '../batches/cancel.ts';
+import { cancelBatch } from '../batches/cancel.ts';
 import { submitBatch } from '../batches/submit.ts';
 import { batchSchemas } from './batch-schemas.ts';
 
@@ -146,11 +146,10 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { id: string } }>('/v1/batches/:id/cancel', { schema: schemas.cancel }, async (request) => {
     const batch = await ownBatch(request.tenant, request.params.id);
-    const before = await startCanceling(ctx, batch.id);
+    const { before, canceled } = await cancelBatch(ctx, batch);
     if (before !== 'in_progress' && before !== 'canceling') {
       throw new ApiError('conflict', `batch ${batch.id} is ${before || 'gone'}: nothing left to cancel`);
     }
-    const canceled = await cancelQueuedItems(ctx, batch.id, CANCELED_BY_CALLER);
     request.log.info({ batch: batch.id, tenant: request.tenant, canceled }, 'batch canceled');
     return view(await ownBatch(request.tenant, batch.id));
   });

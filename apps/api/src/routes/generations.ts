@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  CANCELED_BY_CALLER,
   DAILY_COUNTER_TTL_SECONDS,
   checkUrl,
   enqueueGenerate,
@@ -19,7 +20,6 @@ import {
 } from '@darkroom/shared';
 import type { ApiContext } from '../context.ts';
 import { ApiError, queueFull, quotaExceeded, validationError, type ApiErrorCode } from '../errors.ts';
-import { CANCELED_BY_CALLER } from '../batches/cancel.ts';
 import { fingerprint, parseClaim, type IdempotencyClaim } from '../idempotency.ts';
 import { repairOpenGenerations } from '../open-generations.ts';
 import { API_KEY_SECURITY, BODY_PARSE_ERRORS, TENANT_ERRORS, errorResponses, json } from '../openapi.ts';

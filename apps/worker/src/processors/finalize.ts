@@ -8,21 +8,18 @@
  *
  * Exactly once across crashes: every step is idempotent and the batch stays in
  * keys.batchesToFinalize until the last one, so the dispatcher re-adds this job after any crash.
- * A re-run after the batch ended rewrites nothing (its status and file stay as they were) and
- * re-queues the event under the same job id (msg_<batchId>_completed, `_t<n>` after the n-th
- * reopening by an admin retry), which BullMQ ignores.
+ * Each run writes the results file under a key of its own and the batch points at the file of the
+ * run that ended it (batch-end.ts): a stale run can never replace it. A re-run after the batch
+ * ended rewrites nothing (its status and file stay as they were) and re-queues the event under the
+ * same job id (msg_<batchId>_completed, `_t<n>` after the n-th reopening by an admin retry), which
+ * BullMQ ignores.
  */
 import type { Job } from 'bullmq';
 import { BATCH_FINAL, BatchStore, enqueueNotify, finalizePayload, toBatchView, webhookId, type BatchRecord } from '@darkroom/shared';
-import { doneFinalizing, endBatch, setBatchWebhook, type EndStatus } from '../batch-state.ts';
+import { endRound } from '../batch-end.ts';
+import { doneFinalizing, setBatchWebhook } from '../batch-state.ts';
 import type { WorkerContext } from '../context.ts';
-import { writeResultsFile, type WrittenResults } from '../results-file.ts';
-
-function endStatus(batch: BatchRecord, file: WrittenResults): EndStatus {
-  if (batch.canceling_at !== undefined) return 'canceled';
-  if (file.expired > 0 && file.canceled === 0) return 'expired';
-  return 'completed';
-}
+import { buildResults } from '../results-file.ts';
 
 /** Queues batch.completed when the batch has a webhook; a repeat is a no-op (same job id). */
 async function announceBatch(ctx: WorkerContext, batch: BatchRecord): Promise<void> {
@@ -46,12 +43,7 @@ export async function processFinalize(ctx: WorkerContext, job: Job): Promise<voi
   const batches = new BatchStore(ctx.redis, ctx.keys);
   let batch = await batches.get(id);
   if (batch?.status === 'finalizing') {
-    const file = await writeResultsFile(ctx, batch);
-    const status = endStatus(batch, file);
-    // A batch outlives every item record it lists: it is kept as long as the longest of them.
-    const retention = Math.max(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds);
-    const ended = await endBatch(ctx.redis, ctx.keys, batch, status, file, retention);
-    log.info({ status, ended, lines: batch.total, bytes: file.bytes, key: file.key }, 'batch results written');
+    await endRound({ ...ctx, log }, batch, await buildResults(ctx, id));
     batch = await batches.get(id);
   }
   if (!batch) {

@@ -12,10 +12,12 @@
  *   (PendingAnswers) until saved; a run of the same job here saves that answer, never calls again.
  * - While the fleet releases a canary after a pause, only the canary job calls; the others go
  *   back to the queue without spending an attempt.
- * - A `queued` record past its cancel_after is canceled (`expired`), never called.
+ * - A `queued` record past its cancel_after is canceled (`expired`), never called; so is a batch
+ *   item whose batch was canceled (`canceled`): the status script refuses to start it.
  */
 import { DelayedError, RateLimitError, type Job } from 'bullmq';
 import {
+  CANCELED_BY_CALLER,
   PermanentError,
   enqueueStore,
   generatePayload,
@@ -85,10 +87,15 @@ export async function processGenerate(ctx: WorkerContext, job: Job, token?: stri
     if (answered?.zai) await handOver(ctx, job, answered, answered.zai, log);
     return;
   }
-  if (mark.state === 'gone') {
+  if (mark.state === 'batch_canceled' || mark.state === 'gone') {
+    await ctx.fleet.releaseCanary(id);
+    // Still queued: its batch was canceled (the start is refused from the cancel on), so it ends canceled.
+    if (mark.state === 'batch_canceled' && (await ctx.generations.cancel(id, CANCELED_BY_CALLER, ctx.config.retention.succeededSeconds))) {
+      log.info({ batch: record.batch_id }, 'batch canceled: item canceled before its call');
+      return;
+    }
     // Gone or finished since it was read (deleted, failed by a peer): a paid answer would be dropped.
     log.warn('generation record is gone or finished: not calling Z.AI');
-    await ctx.fleet.releaseCanary(id);
     return;
   }
   let answer;
