@@ -8,7 +8,7 @@
  * notify    → delivers one signed webhook event on its own retry schedule
  * finalize  → once every item of a batch has ended: its results file into S3, its final status,
  *             and its batch.completed event
- * retries   → runs one admin bulk retry (retry-record.ts): snapshots the matching ids, reopens each
+ * retries   → runs one admin bulk retry (retry-record.ts): walks the matching ids page by page, reopens each
  */
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import { z } from 'zod';
