@@ -89,7 +89,8 @@ async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: 
   const opts = { resendWebhook: request.resend_webhook, by: who };
   let done = retry.position;
   const matched = retry.matched;
-  let from = retry.cursor ?? (retry.snapshotted === '1' ? String(retry.position) : undefined);
+  // A snapshotted id list (a record from before the walk) keeps its place in `position`.
+  let from = retry.snapshotted === '1' ? String(retry.position) : retry.cursor;
 
   if (retry.current) {
     const outcome = await finishCrashed(deps, retry.current, opts);
