@@ -66,12 +66,12 @@ export async function announce(ctx: WorkerContext, record: GenerationRecord): Pr
 }
 
 /** Marks the generation failed for good in `stage` (a queue name) and announces it. */
-export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>, stage: string): Promise<void> {
+export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>, stage: string, retries?: number): Promise<void> {
   const now = Date.now();
   const updated = await ctx.generations.update(
     id,
     { status: 'failed', error: detail, completed_at: now, next_attempt_at: null, failed_stage: stage },
-    ctx.config.retention.failedSeconds,
+    { ttlSeconds: ctx.config.retention.failedSeconds, ...(retries === undefined ? {} : { retries }) },
   );
   if (!updated) return;
   const record = await ctx.generations.get(id);

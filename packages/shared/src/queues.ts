@@ -150,6 +150,11 @@ export function generateJobId(id: string, round: number, retry = 0): string {
   const base = retry === 0 ? id : `${id}-t${retry}`;
   return round === 0 ? base : `${base}-r${round}`;
 }
+/** The life (`retries`) a generate or store job id belongs to. */
+export function retryOfJobId(jobId: string): number {
+  const m = /-t(\d+)(?:-r\d+)?$/.exec(jobId);
+  return m ? Number(m[1]) : 0;
+}
 /** The store job of a generation's paid round in its `retry`-th life. */
 export function storeJobId(id: string, round: number, retry = 0): string {
   return retry === 0 ? `${id}-r${round}` : `${id}-t${retry}-r${round}`;
