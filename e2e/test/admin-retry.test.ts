@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { redisKeys } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
@@ -21,6 +22,14 @@ function admin(stack: Stack, method: string, path: string, payload?: unknown) {
 
 async function allFailed(stack: Stack, ids: string[]) {
   for (const id of ids) expect(await stack.waitForStatus(id, ['succeeded', 'failed'], 60_000)).toMatchObject({ status: 'failed' });
+}
+
+/** The record of `id` (of any tenant) once it has ended. */
+async function ended(stack: Stack, id: string) {
+  return waitUntil(async () => {
+    const record = await stack.generations.get(id);
+    return record && ['succeeded', 'failed', 'canceled'].includes(record.status) ? record : undefined;
+  }, `${id} to end`, 60_000);
 }
 
 /** Every page of an admin search. */
@@ -215,12 +224,88 @@ describe('admin retries after an outage', () => {
     expect(await stack.generations.reopen(id, 'queued', { retries: 1, error: null, zai: null }, 0, window)).toBe('reopened');
     expect(await stack.queues.generate.getJob(`${id}-t1`)).toBeUndefined();
 
+    // A dry run counts it as the retry will treat it: its job added, a new paid call.
+    const expected = { matched: 1, actions: { store: 0, generate: 1, resend_webhook: 0 }, skipped: {}, resumed: 1, new_paid_calls: 1 };
+    expect((await admin(stack, 'POST', '/admin/v1/retries', { ids: [id], dry_run: true })).body).toMatchObject(expected);
+    const byFilter = await admin(stack, 'POST', '/admin/v1/retries', { filter: { tenant: stack.tenant, status: 'queued' }, dry_run: true });
+    expect(byFilter.body).toMatchObject(expected);
+    expect(sim.stats().paid).toBe(paid);
+
     const resumed = await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {});
     expect(resumed.body).toMatchObject({ retried: 'generate', resumed: true, generation: { retries: 1 } });
     expect(await stack.waitForStatus(id, ['succeeded', 'failed'])).toMatchObject({ status: 'succeeded', retries: 1 });
     expect(sim.stats().paid).toBe(paid + 1);
     expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).status).toBe(409);
     expect(sim.stats().paid).toBe(paid + 1);
+  });
+
+  test('a bulk retry walks more failed jobs than one page and retries each exactly once', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1', RETRY_PAGE_SIZE: '3' } });
+    sim.failNext('server_error_500', 10);
+    const ids = await Promise.all(Array.from({ length: 10 }, async () => String((await stack.generate(body)).body.id)));
+    await allFailed(stack, ids);
+    const paid = sim.stats().paid;
+
+    const started = await admin(stack, 'POST', '/admin/v1/retries', { filter: { status: 'failed' } });
+    expect(started.status).toBe(202);
+    const done = await waitUntil(async () => {
+      const res = await admin(stack, 'GET', `/admin/v1/retries/${String(started.body.id)}`);
+      return res.body.status === 'completed' ? res.body : undefined;
+    }, 'the bulk retry to complete', 60_000);
+    expect(done).toMatchObject({ planned: { matched: 10, new_paid_calls: 10 }, progress: { matched: 10, done: 10, retried: 10, resumed: 0, skipped: 0 } });
+    for (const id of ids) {
+      const view = await stack.waitForStatus(id, ['succeeded', 'failed'], 60_000);
+      expect(view).toMatchObject({ status: 'succeeded', retries: 1 });
+      expect(view.history).toHaveLength(1);
+    }
+    expect(sim.stats().paid - paid).toBe(10);
+  });
+
+  test('a bulk retry whose worker is killed mid-walk is finished by another, each job retried and paid once', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1', RETRY_PAGE_SIZE: '3' } });
+    const other = await stack.newTenant();
+    const asOther = { authorization: `Bearer ${other.api_key}` };
+    const first = stack.spawnWorker();
+    sim.failNext('server_error_500', 8);
+    // The other tenant's jobs are older, so the walk (newest first) reaches them after ours.
+    const older = await Promise.all(Array.from({ length: 4 }, async () => String((await stack.generate(body, asOther)).body.id)));
+    for (const id of older) expect(await ended(stack, id)).toMatchObject({ status: 'failed' });
+    const newer = await Promise.all(Array.from({ length: 4 }, async () => String((await stack.generate(body)).body.id)));
+    for (const id of newer) expect(await ended(stack, id)).toMatchObject({ status: 'failed' });
+    const { paid, calls } = sim.stats();
+
+    // The new rounds wait until the walk is over, so killing the worker never cuts a Z.AI call
+    // (an operator's pause: the fleet's upkeep lifts a bare BullMQ pause).
+    expect((await admin(stack, 'POST', '/admin/v1/fleet/pause', { reason: 'a bulk retry is walked' })).status).toBe(200);
+    // A key of the wrong type makes the reopen of the other tenant's first job fail half-way, as a
+    // crash would leave it: queued, out of the failed index, without a job; the runner stops there.
+    const blocker = redisKeys(stack.prefix).tenantStatus(other.tenant, 'queued');
+    await stack.redis.set(blocker, 'not a sorted set');
+    const started = await admin(stack, 'POST', '/admin/v1/retries', { filter: { status: 'failed' } });
+    const retryId = String(started.body.id);
+    await waitUntil(async () => ((await stack.queues.retries.getJob(retryId))?.attemptsMade ?? 0) >= 1 || undefined, 'the walk to stop', 30_000);
+    await first.kill('SIGKILL');
+    const stopped = (await admin(stack, 'GET', `/admin/v1/retries/${retryId}`)).body as { status: string; progress: { done: number } };
+    expect(stopped.status).toBe('running');
+    expect(stopped.progress.done).toBeGreaterThanOrEqual(4);
+    expect(stopped.progress.done).toBeLessThan(8);
+    expect(sim.stats().calls).toBe(calls);
+
+    await stack.redis.del(blocker);
+    expect((await admin(stack, 'POST', '/admin/v1/fleet/resume')).status).toBe(200);
+    stack.spawnWorker();
+    const done = await waitUntil(async () => {
+      const res = await admin(stack, 'GET', `/admin/v1/retries/${retryId}`);
+      return res.body.status === 'completed' ? res.body : undefined;
+    }, 'the bulk retry to complete', 60_000);
+    expect(done).toMatchObject({ planned: { matched: 8 }, progress: { matched: 8, done: 8, retried: 8, skipped: 0 } });
+    expect((done.progress as { resumed: number }).resumed).toBeGreaterThanOrEqual(1);
+    for (const id of [...newer, ...older]) {
+      const record = await ended(stack, id);
+      expect(record).toMatchObject({ status: 'succeeded', retries: 1 });
+      expect(record.history).toHaveLength(1);
+    }
+    expect(sim.stats().paid - paid).toBe(8);
   });
 
   test('a retried job whose cancel_after has passed runs: the retry is an explicit request to run it', async ({ launch, sim }) => {

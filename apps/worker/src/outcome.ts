@@ -27,6 +27,7 @@ import {
   announce,
   enqueueGenerate,
   enqueueStore,
+  retryOfJobId,
   storeRetryDelay,
   type ErrorDetail,
   type GenerationRecord,
@@ -53,12 +54,12 @@ export async function openRecord(ctx: WorkerContext, id: string, log: Logger): P
 }
 
 /** Marks the generation failed for good in `stage` (a queue name) and announces it. */
-export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>, stage: string): Promise<void> {
+export async function failRecord(ctx: WorkerContext, id: string, detail: ErrorDetail & Record<string, unknown>, stage: string, retries?: number): Promise<void> {
   const now = Date.now();
   const updated = await ctx.generations.update(
     id,
     { status: 'failed', error: detail, completed_at: now, next_attempt_at: null, failed_stage: stage },
-    ctx.config.retention.failedSeconds,
+    { ttlSeconds: ctx.config.retention.failedSeconds, ...(retries === undefined ? {} : { retries }) },
   );
   if (!updated) return;
   const record = await ctx.generations.get(id);
@@ -116,7 +117,8 @@ export async function endPoisonJob(ctx: WorkerContext, job: Job): Promise<void> 
     if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
     if (await handBackToGeneration(ctx, job.queueName, id, log)) return;
     const record = await openRecord(ctx, id, log);
-    if (record) await failRecord(ctx, id, { code: 'stalled_too_often', message }, job.queueName);
+    // Only the life this job belongs to: a record an admin retry reopened since is not this job's to fail.
+    if (record) await failRecord(ctx, id, { code: 'stalled_too_often', message }, job.queueName, retryOfJobId(job.id ?? ''));
   }
   throw new PoisonJobError(`stalled_too_often: ${message}`);
 }

@@ -19,6 +19,7 @@ import {
   imageLinker,
   keepJobs,
   redisKeys,
+  retryOfJobId,
   storeRetryDelay,
   sweepValidatingBatches,
   webhookRetryDelay,
@@ -179,8 +180,9 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
           const log = logger.child({ jobId: job.id, id, queue: worker.name });
           if (await handOverSavedAnswer(ctx, worker.name, id, log)) return;
           if (await handBackToGeneration(ctx, worker.name, id, log)) return;
-          // A gone or finished record is left as it is: failRecord's update refuses both.
-          await failRecord(ctx, id, detail, worker.name);
+          // A gone or finished record is left as it is: failRecord's update refuses both, and a record
+          // an admin retry reopened since (a later life) too.
+          await failRecord(ctx, id, detail, worker.name, retryOfJobId(job.id ?? ''));
         })
         .catch((e: unknown) => logger.error({ err: e, id }, 'could not settle a failed job'))
         .finally(() => settlingFailed.delete(settling));

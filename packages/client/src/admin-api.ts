@@ -1612,6 +1612,8 @@ export interface paths {
                             skipped: {
                                 [key: string]: number;
                             };
+                            /** @description Of actions: jobs a crashed retry had reopened without a job, whose job would be added again */
+                            resumed: number;
                             /** @description Generations whose retry needs a new paid Z.AI call */
                             new_paid_calls: number;
                             /** @enum {string} */
@@ -2032,6 +2034,8 @@ export interface components {
                 skipped: {
                     [key: string]: number;
                 };
+                /** @description Of actions: jobs a crashed retry had reopened without a job, whose job would be added again */
+                resumed: number;
                 /** @description Generations whose retry needs a new paid Z.AI call */
                 new_paid_calls: number;
             } | null;
@@ -2045,6 +2049,7 @@ export interface components {
                 skipped_by_reason: {
                     [key: string]: number;
                 };
+                /** @description The dry-run counts (planned) are taken and the walk has begun */
                 snapshotted: boolean;
             };
         };

@@ -162,6 +162,7 @@ export const envSchema = z
     WORKER_STALLED_INTERVAL_MS: whole(500).default(30_000),
     WORKER_SHUTDOWN_TIMEOUT_MS: whole(0).default(60_000),
     WORKER_MAX_STALLS: whole(0, 1000).default(3),
+    RETRY_PAGE_SIZE: whole(1, 100).default(100),
     DISPATCH_TICK_MS: whole(10).default(200),
     DISPATCH_WINDOW: whole(1, 100_000).default(16),
 
@@ -299,6 +300,8 @@ function shape(env: z.output<typeof envSchema>) {
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       shutdownTimeoutMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
       maxStalls: env.WORKER_MAX_STALLS,
+      /** Generations a bulk retry reads per page of its walk (and holds in memory, at most). */
+      retryPageSize: env.RETRY_PAGE_SIZE,
     },
     dispatch: {
       tickMs: env.DISPATCH_TICK_MS,

@@ -179,13 +179,15 @@ end
 // KEYS[1] the record, KEYS[2..8] the `k` of move() (status changes only).
 // ARGV: nset, ndel, ttl, the status the caller read (status changes only: the old-status keys are
 // named after it, so 4 = read again), the statuses the change is allowed from ('' = any open one;
-// 3 = refused), now, then nset field/value items and ndel field names.
+// 3 = refused), now, the `retries` the record must have ('' = any; 3 = refused), then nset
+// field/value items and ndel field names.
 const UPDATE_IF_EXISTS = MOVE + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local nset, ndel, ttl, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[6]
+if ARGV[7] ~= '' and (redis.call('HGET', KEYS[1], 'retries') or '0') ~= ARGV[7] then return 3 end
 local current = redis.call('HGET', KEYS[1], 'status')
 local nextStatus = nil
-for i = 7, 6 + nset, 2 do
+for i = 8, 7 + nset, 2 do
   if ARGV[i] == 'status' then nextStatus = ARGV[i + 1] end
 end
 if nextStatus then
@@ -194,8 +196,8 @@ if nextStatus then
   if ARGV[5] ~= '' and not string.find(',' .. ARGV[5] .. ',', ',' .. current .. ',', 1, true) then return 3 end
   if current == 'queued' and nextStatus == 'generating' and KEYS[7] and redis.call('HEXISTS', KEYS[7], 'canceling_at') == 1 then return 5 end
 end
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + nset)) end
-for i = 7 + nset, 6 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
+if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + nset)) end
+for i = 8 + nset, 7 + nset + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
 if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 if nextStatus then move(KEYS[1], { unpack(KEYS, 2) }, current, nextStatus, now) end
 return 1`;
@@ -366,6 +368,11 @@ export interface UpdateOptions {
   ttlSeconds?: number;
   /** The change happens only from one of these statuses (default: from any open one). */
   onlyFrom?: readonly Status[];
+  /**
+   * The change happens only in this life of the record (its `retries`): a late write for a job of
+   * an earlier life never touches a record an admin retry has reopened since.
+   */
+  retries?: number;
 }
 
 export class GenerationStore {
@@ -476,7 +483,7 @@ export class GenerationStore {
    * is not one of `onlyFrom`, or if it would start (`generating`) an item of a canceled batch.
    */
   async update(id: string, fields: Writable, opts: number | UpdateOptions = {}): Promise<boolean> {
-    const { ttlSeconds = 0, onlyFrom = [] } = typeof opts === 'number' ? { ttlSeconds: opts } : opts;
+    const { ttlSeconds = 0, onlyFrom = [], retries } = typeof opts === 'number' ? { ttlSeconds: opts } : opts;
     const { set, del } = encode({ ...fields, updated_at: Date.now() });
     const gen = this.#keys.generation(id);
     for (;;) {
@@ -491,7 +498,7 @@ export class GenerationStore {
         read = status;
         keys.push(...this.#moveKeys(tenant, batchId, status, fields.status));
       }
-      const args = [String(set.length), String(del.length), String(ttlSeconds), read, onlyFrom.join(','), String(Date.now()), ...set, ...del];
+      const args = [String(set.length), String(del.length), String(ttlSeconds), read, onlyFrom.join(','), String(Date.now()), retries === undefined ? '' : String(retries), ...set, ...del];
       const done = await this.#redis.eval(UPDATE_IF_EXISTS, keys.length, ...keys, ...args);
       if (done !== 4) return done === 1;
     }

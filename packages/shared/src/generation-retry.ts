@@ -28,7 +28,7 @@ export const URL_MARGIN_MS = 3_600_000;
 
 export type RetryAction = 'store' | 'generate' | 'resend_webhook';
 export type SkipReason = 'not_failed' | 'succeeded' | 'canceled' | 'content_filtered' | 'no_webhook_url' | 'gone' | 'batch_closed' | 'calling';
-export type RetryPlan = { action: RetryAction } | { skip: SkipReason };
+export type RetryPlan = { action: RetryAction; resumed?: true } | { skip: SkipReason };
 
 export interface RetryOptions {
   /** Re-send the webhook of a succeeded generation (never runs it again). */
@@ -45,7 +45,7 @@ export function savedUrlValid(record: GenerationRecord, now: number): boolean {
   return created + ZAI_URL_TTL_HOURS * 3_600_000 - URL_MARGIN_MS > now;
 }
 
-/** What a retry would do to `record` (the dry run counts these). */
+/** What a retry would do to `record`, its job assumed present (see planRetryNow). */
 export function planRetry(record: GenerationRecord | undefined, opts: { resendWebhook?: boolean | undefined; now: number }): RetryPlan {
   if (!record) return { skip: 'gone' };
   if (record.status === 'succeeded') {
@@ -92,7 +92,7 @@ export async function retryGeneration(deps: RetryDeps, id: string, opts: RetryOp
   for (;;) {
     const now = opts.now ?? Date.now();
     const record = await deps.generations.get(id);
-    const resumed = record && (await resume(deps, record));
+    const resumed = record && (await resumeRound(deps, record));
     if (resumed) return { retried: resumed, resumed: true };
     const plan = planRetry(record, { resendWebhook: opts.resendWebhook, now });
     if ('skip' in plan || !record) return { skipped: 'skip' in plan ? plan.skip : 'gone' };
@@ -133,17 +133,28 @@ async function enqueueRound(queues: Queues, record: GenerationRecord, stage: 'st
   else await enqueueGenerate(queues, job, round, retry, record.batch_id ? 1 : undefined);
 }
 
-/** Adds the missing job of a retried record left queued or storing by a crash; undefined if none is missing. */
-async function resume(deps: RetryDeps, record: GenerationRecord): Promise<'store' | 'generate' | undefined> {
+/** The stage whose job a retried record left queued or storing by a crash lacks; undefined if none is missing. */
+async function missingRound(queues: Queues, record: GenerationRecord): Promise<'store' | 'generate' | undefined> {
   const retry = record.retries ?? 0;
   if (retry === 0 || (record.status !== 'queued' && record.status !== 'storing')) return undefined;
   const round = record.regenerations;
   const stage = record.status === 'storing' ? 'store' : 'generate';
-  const queue = stage === 'store' ? deps.queues.store : deps.queues.generate;
+  const queue = stage === 'store' ? queues.store : queues.generate;
   const jobId = stage === 'store' ? storeJobId(record.id, round, retry) : generateJobId(record.id, round, retry);
-  if (await queue.getJob(jobId)) return undefined;
-  await enqueueRound(deps.queues, record, stage, round, retry);
+  return (await queue.getJob(jobId)) ? undefined : stage;
+}
+
+/** Adds the missing job of a retried record left queued or storing by a crash; undefined if none is missing. */
+export async function resumeRound(deps: Pick<RetryDeps, 'queues'>, record: GenerationRecord): Promise<'store' | 'generate' | undefined> {
+  const stage = await missingRound(deps.queues, record);
+  if (stage) await enqueueRound(deps.queues, record, stage, record.regenerations, record.retries ?? 0);
   return stage;
+}
+
+/** What a retry would do to `record` now, a missing job included (the dry run counts these). */
+export async function planRetryNow(queues: Queues, record: GenerationRecord | undefined, opts: { resendWebhook?: boolean | undefined; now: number }): Promise<RetryPlan> {
+  const missing = record && (await missingRound(queues, record));
+  return missing ? { action: missing, resumed: true } : planRetry(record, opts);
 }
 
 async function resendWebhook(deps: RetryDeps, record: GenerationRecord): Promise<void> {

@@ -110,6 +110,8 @@ export function decodeCursor(raw: string): Cursor | undefined {
 
 export interface SearchPage {
   items: GenerationRecord[];
+  /** For each item, the cursor just past it (a walk that stops there goes on with the next one). */
+  cursors: string[];
   next_cursor: string | null;
   examined: number;
 }
@@ -150,27 +152,31 @@ export async function searchGenerations(
   const limit = Math.min(Math.max(1, opts.limit), SEARCH_MAX_LIMIT);
   const budget = opts.maxExamined ?? SEARCH_MAX_EXAMINED;
   const items: GenerationRecord[] = [];
+  const cursors: string[] = [];
   let examined = 0;
   const chunk = Math.min(Math.max(limit, 50), budget);
 
   if (filter.batch_id !== undefined) {
     // Another tenant's batch reads as an empty page, never as a cursor that shows it exists.
     if (filter.tenant !== undefined && (await deps.redis.hget(deps.keys.batch(filter.batch_id), 'tenant')) !== filter.tenant) {
-      return { items, next_cursor: null, examined };
+      return { items, cursors, next_cursor: null, examined };
     }
     const list = deps.keys.batchItems(filter.batch_id);
     let at = opts.cursor?.o ?? 0;
     while (items.length < limit && examined < budget) {
       const ids = await deps.redis.lrange(list, at, at + Math.min(chunk, budget - examined) - 1);
-      if (ids.length === 0) return { items, next_cursor: null, examined };
+      if (ids.length === 0) return { items, cursors, next_cursor: null, examined };
       for (const [n, record] of (await readAll(deps, ids)).entries()) {
         examined++;
         at++;
-        if (record && matches(record, filter)) items.push(record);
-        if (items.length === limit && n < ids.length - 1) return { items, next_cursor: encodeCursor({ o: at }), examined };
+        if (record && matches(record, filter)) {
+          items.push(record);
+          cursors.push(encodeCursor({ o: at }));
+        }
+        if (items.length === limit && n < ids.length - 1) return { items, cursors, next_cursor: encodeCursor({ o: at }), examined };
       }
     }
-    return { items, next_cursor: encodeCursor({ o: at }), examined };
+    return { items, cursors, next_cursor: encodeCursor({ o: at }), examined };
   }
 
   const index = indexFor(deps.keys, filter);
@@ -190,21 +196,24 @@ export async function searchGenerations(
       examined++;
       last = { s: pair.score, i: pair.id };
       if (!record) gone.push(pair.id);
-      else if (matches(record, filter)) items.push(record);
+      else if (matches(record, filter)) {
+        items.push(record);
+        cursors.push(encodeCursor(last));
+      }
       if (items.length === limit) break;
     }
     if (gone.length) await deps.redis.zrem(index, ...gone);
     const consumedAll = items.length < limit || last?.i === pairs.at(-1)?.id;
-    if (done && consumedAll) return { items, next_cursor: null, examined };
+    if (done && consumedAll) return { items, cursors, next_cursor: null, examined };
   }
-  return { items, next_cursor: last ? encodeCursor(last) : null, examined };
+  return { items, cursors, next_cursor: last ? encodeCursor(last) : null, examined };
 }
 
 async function readAll(deps: SearchDeps, ids: string[]): Promise<(GenerationRecord | undefined)[]> {
   return Promise.all(ids.map((id) => deps.generations.get(id)));
 }
 
-/** Every matching generation, page by page (bulk retries, dry runs): `each` gets one page at a time. */
+/** Every matching generation, page by page (dry runs): `each` gets one page at a time. */
 export async function forEachMatch(deps: SearchDeps, filter: GenerationFilter, each: (records: GenerationRecord[]) => void | Promise<void>): Promise<void> {
   let cursor: Cursor | undefined;
   for (;;) {

@@ -48,7 +48,7 @@ export function redisKeys(prefix: string) {
     batchesCanceling: `${prefix}:batch-canceling`,
     /** Batches whose every item has ended and that still need their results file and event (zset by time). */
     batchesToFinalize: `${prefix}:batch-finalize`,
-    /** Admin bulk retries: one hash each, the ids it snapshotted (list), and all of them by creation (zset). */
+    /** Admin bulk retries: one hash each, the ids snapshotted by runners before the paged walk (list, read only), and all of them by creation (zset). */
     retry: (id: string) => `${prefix}:retry:${id}`,
     retryIds: (id: string) => `${prefix}:retry:${id}:ids`,
     retries: `${prefix}:retries`,

@@ -9,7 +9,7 @@
  * finalize  → once every item of a batch has ended: its results file into S3, its final status,
  *             and its batch.completed event; also (job name BATCH_CANCEL_JOB) the sweep that
  *             cancels the queued items of a canceled batch (batch-cancel.ts)
- * retries   → runs one admin bulk retry (retry-record.ts): snapshots the matching ids, reopens each
+ * retries   → runs one admin bulk retry (retry-record.ts): walks the matching ids page by page, reopens each
  */
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import { z } from 'zod';
@@ -152,6 +152,11 @@ export function createQueues(connection: ConnectionOptions, config: Config, tele
 export function generateJobId(id: string, round: number, retry = 0): string {
   const base = retry === 0 ? id : `${id}-t${retry}`;
   return round === 0 ? base : `${base}-r${round}`;
+}
+/** The life (`retries`) a generate or store job id belongs to. */
+export function retryOfJobId(jobId: string): number {
+  const m = /-t(\d+)(?:-r\d+)?$/.exec(jobId);
+  return m ? Number(m[1]) : 0;
 }
 /** The store job of a generation's paid round in its `retry`-th life. */
 export function storeJobId(id: string, round: number, retry = 0): string {

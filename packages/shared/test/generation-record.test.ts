@@ -23,6 +23,18 @@ describe('GenerationStore.update', () => {
 
   const record = () => queuedRecord({ created_at: 1 });
 
+  it('refuses a change for another life of the record than the one it is in (a late job of a life an admin retry ended)', async () => {
+    const r = { ...record(), retries: 1 };
+    await store.create(r);
+    expect(await store.update(r.id, { status: 'failed', completed_at: 5 }, { retries: 0 })).toBe(false);
+    expect(await store.get(r.id)).toMatchObject({ status: 'queued', retries: 1 });
+    expect(await store.update(r.id, { status: 'generating' }, { retries: 1 })).toBe(true);
+    const first = record();
+    await store.create(first);
+    expect(await store.update(first.id, { status: 'generating' }, { retries: 0 })).toBe(true);
+    await redis.del(`t:gen:${r.id}`, `t:gen:${first.id}`);
+  });
+
   it('never moves a finished record to another status, but still updates its other fields', async () => {
     const r = record();
     await store.create(r);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { storeRetryDelay } from '../src/queues.ts';
+import { generateJobId, retryOfJobId, storeJobId, storeRetryDelay } from '../src/queues.ts';
 
 describe('storeRetryDelay', () => {
   const store = loadConfig({ STORE_BACKOFF_MS: '1000', STORE_BACKOFF_MAX_MS: '300000' }).store;
@@ -14,6 +14,18 @@ describe('storeRetryDelay', () => {
     for (const n of [10, 100, 9_000, Number.MAX_SAFE_INTEGER]) {
       expect(storeRetryDelay(store, n, () => 0)).toBe(300_000);
       expect(storeRetryDelay(store, n, () => 1)).toBe(150_000);
+    }
+  });
+});
+
+describe('retryOfJobId', () => {
+  it('reads the life of every generate and store job id back', () => {
+    const id = 'gen_0123456789abcdef0123456789abcdef';
+    for (const retry of [0, 1, 12]) {
+      for (const round of [0, 3]) {
+        expect(retryOfJobId(generateJobId(id, round, retry))).toBe(retry);
+        expect(retryOfJobId(storeJobId(id, round, retry))).toBe(retry);
+      }
     }
   });
 });

@@ -16,6 +16,7 @@ const retryCountsSchema = z.object({
   by_stage: counts,
   actions: z.object({ store: count, generate: count, resend_webhook: count }).describe('Copy a saved answer again (store), call Z.AI again (generate, paid), re-send a webhook'),
   skipped: counts.describe('By reason'),
+  resumed: count.describe('Of actions: jobs a crashed retry had reopened without a job, whose job would be added again'),
   new_paid_calls: count.describe('Generations whose retry needs a new paid Z.AI call'),
 });
 
@@ -32,7 +33,7 @@ const retryViewSchema = z
     filter: z.record(z.string(), z.unknown()).nullable().describe('The filter as parsed (times in epoch ms)'),
     resend_webhook: z.boolean(),
     planned: retryCountsSchema.nullable().describe('The dry-run counts of what it matched when it started'),
-    progress: z.object({ matched: count, done: count, retried: count, resumed: count.describe('Of retried: jobs a crashed retry had reopened without a job, added again'), skipped: count, skipped_by_reason: counts, snapshotted: z.boolean() }),
+    progress: z.object({ matched: count, done: count, retried: count, resumed: count.describe('Of retried: jobs a crashed retry had reopened without a job, added again'), skipped: count, skipped_by_reason: counts, snapshotted: z.boolean().describe('The dry-run counts (planned) are taken and the walk has begun') }),
   })
   .meta({ id: 'Retry' });
 

@@ -10,17 +10,13 @@ import { z } from 'zod';
 import {
   RetryStore,
   adminFilterSchema,
-  countPlan,
-  emptyCounts,
+  countRetry,
   enqueueRetries,
-  forEachMatch,
   retryGeneration,
   retryRequestSchema,
   searchGenerations,
   toJobView,
   toRetryView,
-  type RetryCounts,
-  type RetryRequest,
 } from '@darkroom/shared';
 import { audit } from '../admin-audit.ts';
 import { requireAdmin as adminHook, requireAdminOrLogin } from '../admin-auth.ts';
@@ -33,19 +29,6 @@ const ID = /^gen_[0-9a-f]{32}$/;
 const RETRY_ID = /^retry_[0-9a-f]{32}$/;
 const oneRetryBody = z.strictObject({ resend_webhook: z.boolean().default(false) });
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20), before: z.coerce.number().int().optional() });
-
-async function dryRun(ctx: ApiContext, request: RetryRequest): Promise<RetryCounts> {
-  const counts = emptyCounts();
-  const opts = { resendWebhook: request.resend_webhook, now: Date.now() };
-  if (request.ids) {
-    for (const id of new Set(request.ids)) countPlan(counts, await ctx.generations.get(id), opts);
-  } else {
-    await forEachMatch(ctx, request.filter ?? {}, (records) => {
-      for (const record of records) countPlan(counts, record, opts);
-    });
-  }
-  return counts;
-}
 
 /** The admin token name for the audit (set by requireAdmin). */
 function adminName(request: FastifyRequest): string {
@@ -88,7 +71,7 @@ export function adminGenerationRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const parsed = retryRequestSchema.safeParse(request.body ?? {});
     if (!parsed.success) throw validationError(parsed.error.issues);
     const body = parsed.data;
-    if (body.dry_run) return { object: 'retry.dry_run', ...(await dryRun(ctx, body)) };
+    if (body.dry_run) return { object: 'retry.dry_run', ...(await countRetry(ctx, body)) };
     const id = await retries.create(adminName(request), { ids: body.ids, filter: body.filter, resend_webhook: body.resend_webhook });
     await enqueueRetries(ctx.queues, id);
     await audit(ctx, request, 'retries.start', { retry: id, filter: body.filter ?? null, ids: body.ids?.length ?? null, resend_webhook: body.resend_webhook });

@@ -1,47 +1,60 @@
 /**
- * Runs one admin bulk retry (retry-record.ts). First the snapshot: the ids given, or every
- * generation matching the filter at this moment, with the dry-run counts; taken once, so a re-run
- * after a crash works through the same list. Then each id from the saved position: retried
- * (generation-retry.ts decides how, never paying twice) or skipped with a reason. An abort is seen
- * before the next id. A repeat of an id (crash between its retry and the saved position) finds the
- * record no longer failed and counts it skipped: the generation itself is never retried twice. A
- * crash between a reopen and its enqueue is mended by the repeat: the record is found queued or
- * storing with no job for its round, and the job is added (`resumed`, counted as retried).
+ * Runs one admin bulk retry (retry-record.ts). First the dry-run counts (`planned`), taken once.
+ * Then the walk: the ids given, or the filter's index newest first by its search cursor (created_at
+ * and id, never an offset: a retried generation leaving the `failed` index shifts no one), one page
+ * of RETRY_PAGE_SIZE at a time, so memory does not grow with the number matched. Each generation is
+ * retried (generation-retry.ts decides how, never paying twice) or skipped with a reason; an abort
+ * is seen before the next one.
+ * Exactly once: before a generation the runner saves it as `current`, after it the cursor past it
+ * with its count. A run that finds a `current` left by a crash finishes that one first: if its
+ * `retries` went up since it was read, the crashed run had reopened it, and only a job the crash
+ * left out is added (`resumed`); it is never reopened again, even if it has failed since. Otherwise
+ * it is retried as usual. The walk then goes on past it, so none is retried or counted twice.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
   RetryStore,
-  countPlan,
-  emptyCounts,
-  forEachMatch,
+  countRetry,
+  decodeCursor,
+  planRetry,
+  resumeRound,
   retriesPayload,
   retryGeneration,
+  searchGenerations,
+  type GenerationRecord,
   type Logger,
+  type RetryIntent,
+  type RetryOutcome,
   type RetryRecord,
 } from '@darkroom/shared';
 import type { WorkerContext } from '../context.ts';
 
-const CHUNK = 100;
+interface Step {
+  id: string;
+  /** As read by the walk; undefined when it walks ids (read when retried). */
+  record?: GenerationRecord | undefined;
+  /** The cursor just past this one. */
+  cursor: string;
+}
 
-async function takeSnapshot(ctx: WorkerContext, store: RetryStore, retry: RetryRecord): Promise<void> {
-  const now = Date.now();
-  const resendWebhook = retry.request.resend_webhook;
-  const counts = emptyCounts();
-  const ids: string[] = [];
-  if (retry.request.ids) {
-    for (const id of new Set(retry.request.ids)) {
-      ids.push(id);
-      countPlan(counts, await ctx.generations.get(id), { resendWebhook, now });
-    }
-  } else {
-    await forEachMatch(ctx, retry.request.filter ?? {}, (records) => {
-      for (const record of records) {
-        ids.push(record.id);
-        countPlan(counts, record, { resendWebhook, now });
-      }
-    });
+interface Page {
+  steps: Step[];
+  /** Where the next page starts; null at the end. */
+  next: string | null;
+}
+
+/** The pages of the walk from `from` (a saved cursor; undefined at the start). */
+async function readPage(ctx: WorkerContext, store: RetryStore, retry: RetryRecord, from: string | undefined, size: number): Promise<Page> {
+  if (retry.snapshotted === '1' || retry.request.ids) {
+    const at = from === undefined ? 0 : Number(from);
+    const ids = retry.snapshotted === '1' ? await store.ids(retry.id, at, size) : [...new Set(retry.request.ids)].slice(at, at + size);
+    const steps = ids.map((id, n) => ({ id, cursor: String(at + n + 1) }));
+    return { steps, next: ids.length < size ? null : String(at + ids.length) };
   }
-  await store.snapshot(retry.id, ids, counts);
+  const cursor = from === undefined ? undefined : decodeCursor(from);
+  const page = await searchGenerations(ctx, retry.request.filter ?? {}, { cursor, limit: size });
+  const steps = page.items.map((record, n) => ({ id: record.id, record, cursor: page.cursors[n] ?? '' }));
+  return { steps, next: page.next_cursor };
 }
 
 export async function processRetries(ctx: WorkerContext, job: Job): Promise<void> {
@@ -64,27 +77,52 @@ export async function processRetries(ctx: WorkerContext, job: Job): Promise<void
 async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: Logger): Promise<void> {
   let retry = await store.get(retryId);
   if (!retry || retry.status !== 'running') return;
-  if (!retry.snapshotted) {
-    await takeSnapshot(ctx, store, retry);
+  if (!retry.planned) {
+    await store.plan(retry.id, await countRetry(ctx, retry.request));
     retry = await store.get(retry.id);
     if (!retry) return;
-    log.info({ matched: retry.matched, planned: retry.planned }, 'bulk retry: matching generations snapshotted');
+    log.info({ matched: retry.matched, planned: retry.planned }, 'bulk retry: matching generations counted');
   }
+  const { id, who, request } = retry;
   const batchWindowMs = Math.min(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds) * 1000;
   const deps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links, batchWindowMs };
-  let position = retry.position;
+  const opts = { resendWebhook: request.resend_webhook, by: who };
+  let done = retry.position;
+  const matched = retry.matched;
+  // A snapshotted id list (a record from before the walk) keeps its place in `position`.
+  let from = retry.snapshotted === '1' ? String(retry.position) : retry.cursor;
+
+  if (retry.current) {
+    const outcome = await finishCrashed(deps, retry.current, opts);
+    await store.progress(id, outcome, { cursor: retry.current.cursor, done: ++done, matched });
+    from = retry.current.cursor;
+    log.warn({ generation: retry.current.id, outcome }, 'bulk retry: the generation a crashed run was retrying is finished');
+  }
   for (;;) {
-    const ids = await store.ids(retry.id, position, CHUNK);
-    if (ids.length === 0) break;
-    for (const id of ids) {
-      if ((await store.get(retry.id))?.status !== 'running') {
-        log.warn({ position }, 'bulk retry aborted');
+    const page = await readPage(ctx, store, retry, from, ctx.config.worker.retryPageSize);
+    for (const step of page.steps) {
+      if ((await store.get(id))?.status !== 'running') {
+        log.warn({ done }, 'bulk retry aborted');
         return;
       }
-      const outcome = await retryGeneration(deps, id, { resendWebhook: retry.request.resend_webhook, by: retry.who });
-      await store.progress(retry.id, position, outcome);
-      position++;
+      const record = step.record ?? (await ctx.generations.get(step.id));
+      const plan = planRetry(record, { resendWebhook: request.resend_webhook, now: Date.now() });
+      await store.begin(id, { id: step.id, cursor: step.cursor, retries: record?.retries ?? 0, action: 'action' in plan ? plan.action : null });
+      const outcome = await retryGeneration(deps, step.id, opts);
+      await store.progress(id, outcome, { cursor: step.cursor, done: ++done, matched });
     }
+    if (page.next === null) break;
+    from = page.next;
+    await store.skipTo(id, from);
   }
-  if (await store.finish(retry.id, 'completed')) log.info({ matched: retry.matched }, 'bulk retry completed');
+  if (await store.finish(id, 'completed')) log.info({ matched: retry.matched, done }, 'bulk retry completed');
+}
+
+/** The outcome of the generation a crashed run was retrying (see the module comment). */
+async function finishCrashed(deps: Parameters<typeof retryGeneration>[0], intent: RetryIntent, opts: Parameters<typeof retryGeneration>[2]): Promise<RetryOutcome> {
+  const record = await deps.generations.get(intent.id);
+  if (!record || (record.retries ?? 0) <= intent.retries) return retryGeneration(deps, intent.id, opts);
+  const resumed = await resumeRound(deps, record);
+  if (resumed) return { retried: resumed, resumed: true };
+  return intent.action ? { retried: intent.action } : { skipped: 'not_failed' };
 }
