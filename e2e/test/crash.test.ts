@@ -118,7 +118,8 @@ describe('worker crashes and shutdowns', () => {
     expect(sim.stats().calls).toBe(1);
     await expectPaid(sim, { jobs: 1, undelivered: 0 });
     expect(await stack.generations.get(id)).toMatchObject({ regenerations: 1, paid_generations: 2, attempts: 2 });
-    expect(await stack.queues.generate.getJobState(generateJobId(id, 1))).toBe('completed');
+    // The job completes after the store stage it enqueued may have finished.
+    await expect.poll(() => stack.queues.generate.getJobState(generateJobId(id, 1)), { timeout: 20_000 }).toBe('completed');
     expect((done.result as { sha256: string }).sha256).toBe(sim.issuedImages()[0]!.sha256);
   });
 

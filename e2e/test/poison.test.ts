@@ -3,7 +3,7 @@
  * forever: after WORKER_MAX_STALLS stalls it fails as `stalled_too_often`, with an alert, and the
  * healthy jobs around it still succeed.
  */
-import { QUEUE, enqueueStore, generateJobId, storeJobId } from '@darkroom/shared';
+import { QUEUE, redisKeys, enqueueStore, generateJobId, storeJobId } from '@darkroom/shared';
 import { describe, expect, test } from './fixtures.ts';
 import { startImageHost } from './image-host.ts';
 import { regeneratingRecord, savedRecord } from './saved-answer.ts';
@@ -91,6 +91,21 @@ describe('poison jobs', () => {
     expect(sim.stats().calls).toBe(0);
   });
 
+  test('a poison generate job whose call may still be in flight is failed only after that call\'s deadline', async ({ launch, sim }) => {
+    const stack = await launch({ worker: false, env: { WORKER_MAX_STALLS: String(MAX_STALLS) } });
+    const id = String((await stack.generate({ ...body, prompt: 'poison in flight' })).body.id);
+    // The mark of a call made by a worker that lost its lock: it may still get a paid answer.
+    const mark = Date.now() + 3_000;
+    await stack.redis.hset(redisKeys(stack.prefix).generation(id), 'calling_until', String(mark));
+    await stalledTooOften(stack, QUEUE.generate, id);
+    stack.spawnWorker({ LOG_LEVEL: 'error' });
+
+    const done = await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'stalled_too_often' } });
+    expect((await stack.generations.get(id))!.completed_at).toBeGreaterThanOrEqual(mark);
+    expect(sim.stats().calls).toBe(0);
+  });
+
   test('a poison generate job whose paid answer is saved is copied, not failed', async ({ launch, sim }) => {
     const host = await startImageHost({ oversizedBytes: 0 });
     const stack = await launch({ worker: false, env: { WORKER_MAX_STALLS: String(MAX_STALLS) } });
@@ -117,8 +132,9 @@ describe('poison jobs', () => {
     stack.spawnWorker({ LOG_LEVEL: 'error' });
 
     expect(await stack.waitForStatus(id, ['succeeded', 'failed'], 30_000)).toMatchObject({ status: 'succeeded' });
-    expect(await stack.queues.store.getJobState(storeJobId(id, 0))).toBe('completed');
-    expect(await stack.queues.generate.getJobState(generateJobId(id, 1))).toBe('completed');
+    // Each job completes after the work it handed on may have finished.
+    await expect.poll(() => stack.queues.store.getJobState(storeJobId(id, 0)), { timeout: 20_000 }).toBe('completed');
+    await expect.poll(() => stack.queues.generate.getJobState(generateJobId(id, 1)), { timeout: 20_000 }).toBe('completed');
     expect(sim.stats().calls).toBe(1);
     expect((await stack.generations.get(id))?.paid_generations).toBe(2);
   });

@@ -8,15 +8,19 @@ import type { BatchRecord, BatchStatus, RedisKeys, WebhookState } from '@darkroo
 
 // Ends a batch once: only from the `finalizing` the caller read (1), i.e. the same finalizing_at and
 // reopened: an admin retry may have reopened it since (and it may be finalizing again), and the
-// results the caller wrote would then be stale (3). An ended one is left as it is (2); 0 if it is
-// gone or not finalizing. Ending starts the retention clock of the batch hash and its item list (an
+// results the caller wrote would then be stale (3). An ended one is left as it is (2), unless this
+// very call ended it (its results key, ARGV[9], is the batch's: a re-sent command whose first reply
+// was lost), which answers 1 again; 0 if it is gone or not finalizing. Ending starts the retention clock of the batch hash and its item list (an
 // admin retry that reopens the batch stops it again: generation-record.ts REOPEN).
 // KEYS: batch, its items. ARGV: status, now, retention seconds, finalizing_at and reopened read,
 // then results field/value pairs.
 const END_BATCH = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
-if status == 'completed' or status == 'canceled' or status == 'expired' then return 2 end
+if status == 'completed' or status == 'canceled' or status == 'expired' then
+  if redis.call('HGET', KEYS[1], 'results_key') == ARGV[9] then return 1 end
+  return 2
+end
 if status ~= 'finalizing' then return 0 end
 local seen = redis.call('HMGET', KEYS[1], 'finalizing_at', 'reopened')
 if tonumber(seen[1] or -1) ~= tonumber(ARGV[4]) or tonumber(seen[2] or 0) ~= tonumber(ARGV[5]) then return 3 end

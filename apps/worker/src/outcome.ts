@@ -23,6 +23,7 @@ import {
   PermanentError,
   QUEUE,
   RateLimitedError,
+  RetryStore,
   TERMINAL,
   announce,
   enqueueGenerate,
@@ -103,23 +104,36 @@ export class PoisonJobError extends UnrecoverableError {
  * For a job picked up after more than WORKER_MAX_STALLS stalls (each one a worker that died
  * holding it): settles its record without running the stage again, then throws what fails the job.
  * A generate job whose paid answer is saved hands over to the store stage and completes instead;
- * a store job whose record went back to generation (an expired URL) hands back and completes.
+ * a store job whose record went back to generation (an expired URL) hands back and completes; a
+ * record whose call mark has not expired (a stalled worker may still get its paid answer) is
+ * waited for first. A bulk retry job ends its retry as `aborted`.
  * Called on every pickup, so a crash anywhere in here is settled by the next one.
  */
-export async function endPoisonJob(ctx: WorkerContext, job: Job): Promise<void> {
+export async function endPoisonJob(ctx: WorkerContext, job: Job, token?: string): Promise<void> {
   const maxStalls = ctx.config.worker.maxStalls;
   const log = ctx.log.child({ jobId: job.id, queue: job.queueName });
-  log.error({ alert: 'poison_job', stalls: job.stalledCounter, maxStalls }, 'a job crashed its worker too often: failed without running it again');
   const message = `the job stalled ${job.stalledCounter} times (its worker died each time); WORKER_MAX_STALLS is ${maxStalls}`;
-  const id = (job.data as { id?: unknown }).id;
-  // Only generation stages settle a record (notify, finalize and retries jobs have none to settle).
+  const data = job.data as { id?: unknown; retry_id?: unknown };
+  const id = data.id;
+  // Only generation stages settle a record (notify and finalize jobs have none to settle).
   if ((job.queueName === QUEUE.generate || job.queueName === QUEUE.store) && typeof id === 'string') {
     if (await handOverSavedAnswer(ctx, job.queueName, id, log)) return;
     if (await handBackToGeneration(ctx, job.queueName, id, log)) return;
     const record = await openRecord(ctx, id, log);
+    if (record?.calling_until !== undefined && record.calling_until > Date.now() && token) {
+      // A worker that lost its lock may still be calling, and get a paid answer: wait it out first.
+      log.warn({ until: new Date(record.calling_until).toISOString() }, 'poison job: waiting for a call that may still be in flight before failing it');
+      await job.moveToDelayed(record.calling_until, token);
+      throw new DelayedError();
+    }
+    log.error({ alert: 'poison_job', stalls: job.stalledCounter, maxStalls }, 'a job crashed its worker too often: failed without running it again');
     // Only the life this job belongs to: a record an admin retry reopened since is not this job's to fail.
     if (record) await failRecord(ctx, id, { code: 'stalled_too_often', message }, job.queueName, retryOfJobId(job.id ?? ''));
+  } else {
+    log.error({ alert: 'poison_job', stalls: job.stalledCounter, maxStalls }, 'a job crashed its worker too often: failed without running it again');
   }
+  // A bulk retry shows it ended, rather than `running` with nothing running it.
+  if (job.queueName === QUEUE.retries && typeof data.retry_id === 'string') await new RetryStore(ctx.redis, ctx.keys).finish(data.retry_id, 'aborted');
   throw new PoisonJobError(`stalled_too_often: ${message}`);
 }
 

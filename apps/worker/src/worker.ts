@@ -114,7 +114,7 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
   };
   /** Runs a stage, unless the job is a poison job (endPoisonJob). */
   const stage = (queue: string, run: (job: Job, token?: string) => Promise<void>) => (job: Job, token?: string) =>
-    timedJob(metrics, queue, () => (job.stalledCounter > config.worker.maxStalls ? endPoisonJob(ctx, job) : run(job, token)));
+    timedJob(metrics, queue, () => (job.stalledCounter > config.worker.maxStalls ? endPoisonJob(ctx, job, token) : run(job, token)));
   const workers = [
     new Worker(QUEUE.generate, stage(QUEUE.generate, (job, token) => processGenerate(ctx, job, token)), {
       ...common,

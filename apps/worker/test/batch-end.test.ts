@@ -1,28 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { startS3Server, type S3ServerHandle } from '@darkroom/local-stack';
-import { BatchStore, connectRedis, createLogger, createRedis, createS3Client, imageLinker, loadConfig, newBatchId, redisKeys } from '@darkroom/shared';
+import { BatchStore, createLogger, createS3Client, imageLinker, loadConfig, newBatchId, type Config, type RedisKeys } from '@darkroom/shared';
+import type { Redis } from 'ioredis';
 import { endRound } from '../src/batch-end.ts';
+import { endBatch } from '../src/batch-state.ts';
 import { buildResults, type ResultsDeps } from '../src/results-file.ts';
-
-// The machine's Redis, under a key prefix of this test's own (removed afterwards), and an s3rver of its own.
-const REDIS_URL = 'redis://127.0.0.1:6379';
+import { describe, expect, test } from './redis.ts';
 
 describe('the results file a batch points at', () => {
-  const prefix = `bend${randomBytes(4).toString('hex')}`;
-  const keys = redisKeys(prefix);
   let server: S3ServerHandle;
-  let redis: Redis;
   let s3: S3Client;
-  let deps: ResultsDeps & { log: ReturnType<typeof createLogger> };
+  let config: Config;
+  const depsOf = (redis: Redis, keys: RedisKeys): ResultsDeps & { log: ReturnType<typeof createLogger> } => ({
+    redis,
+    keys,
+    s3,
+    bucket: server.bucket,
+    config,
+    links: imageLinker(s3, config.s3),
+    log: createLogger({ level: 'silent', name: 'test' }),
+  });
 
   beforeAll(async () => {
     server = await startS3Server();
-    const config = loadConfig({
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
+    config = loadConfig({
       S3_ENDPOINT: server.endpoint,
       S3_BUCKET: server.bucket,
       S3_REGION: server.region,
@@ -30,16 +32,9 @@ describe('the results file a batch points at', () => {
       S3_ACCESS_KEY_ID: server.accessKeyId,
       S3_SECRET_ACCESS_KEY: server.secretAccessKey,
     });
-    redis = createRedis(REDIS_URL, 'client');
-    await connectRedis(redis);
     s3 = createS3Client(config.s3);
-    deps = { redis, keys, s3, bucket: server.bucket, config, links: imageLinker(s3, config.s3), log: createLogger({ level: 'silent', name: 'test' }) };
   });
   afterAll(async () => {
-    for await (const found of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((found as string[]).length) await redis.unlink(...(found as string[]));
-    }
-    await redis.quit();
     s3.destroy();
     await server.stop();
   });
@@ -48,7 +43,8 @@ describe('the results file a batch points at', () => {
   const listed = async (id: string) =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `acme/batches/${id}/` }))).Contents ?? []).map((o) => o.Key).sort();
 
-  it('stays the newer end’s file when a finalize run that read the earlier end writes after it', async () => {
+  /** A batch whose two items ended (a succeeded, b failed), finalizing at 1,000. */
+  async function endedItems(redis: Redis, keys: RedisKeys) {
     const id = newBatchId();
     const [a, b] = [`gen_a_${id}`, `gen_b_${id}`];
     const failed = JSON.stringify({ code: '1301', message: 'refused' });
@@ -56,6 +52,12 @@ describe('the results file a batch points at', () => {
     await redis.hset(keys.generation(b), { id: b, status: 'failed', custom_id: 'b', error: failed });
     await redis.rpush(keys.batchItems(id), a, b);
     await redis.hset(keys.batch(id), { id, tenant: 'acme', status: 'finalizing', created_at: 1, updated_at: 1, finalizing_at: 1_000, total: 2, succeeded: 1, failed: 1 });
+    return { id, a, b };
+  }
+
+  test('stays the newer end’s file when a finalize run that read the earlier end writes after it', async ({ redis, keys }) => {
+    const deps = depsOf(redis, keys);
+    const { id, b } = await endedItems(redis, keys);
     const batches = new BatchStore(redis, keys);
 
     // Two runs read the first end: one ends it, the other stalls with the lines it built.
@@ -91,5 +93,18 @@ describe('the results file a batch points at', () => {
     // And a late second run of the newer end.
     expect(await endRound(deps, second, await buildResults(deps, id))).toBe('already');
     await pointsAtNewer();
+  });
+
+  test('an end step re-sent after its reply was lost still ends the batch with its own file', async ({ redis, keys }) => {
+    const { id } = await endedItems(redis, keys);
+    const read = await new BatchStore(redis, keys).get(id);
+    if (!read) throw new Error('no batch');
+    const file = { bucket: server.bucket, key: `acme/batches/${id}/results-0-0123456789abcdef.jsonl`, bytes: 10 };
+    expect(await endBatch(redis, keys, read, 'completed', file, 60)).toBe('ended');
+    // The same command again (ioredis re-sends a command whose reply a dropped connection lost):
+    // the caller must not take it for another run's end and delete the file the batch points at.
+    expect(await endBatch(redis, keys, read, 'completed', file, 60)).toBe('ended');
+    const other = { ...file, key: `acme/batches/${id}/results-0-fedcba9876543210.jsonl` };
+    expect(await endBatch(redis, keys, read, 'completed', other, 60)).toBe('already');
   });
 });

@@ -64,7 +64,8 @@ export const WORKER_DECIDES_ATTEMPTS = Number.MAX_SAFE_INTEGER;
 /**
  * Options every job of a queue is added with. Retention (removeOnComplete/removeOnFail) is left to
  * the Worker options: BullMQ uses a job's own setting when it has one, the worker's otherwise.
- * Notify jobs are only added by workers, so their schedule is already a worker's.
+ * Notify jobs take the adding process's WEBHOOK_RETRY_SCHEDULE: a worker's, or the API's for the
+ * `not_enqueued` failures it announces (configure both alike).
  */
 export function jobOptions(config: Config): Record<QueueName, JobsOptions> {
   const schedule = config.webhooks.retryScheduleMs;

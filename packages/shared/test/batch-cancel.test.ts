@@ -53,6 +53,7 @@ describe('canceling a batch', () => {
 
     expect(await startCanceling({ redis, keys }, id)).toBe('in_progress');
     // The generate stage's start of an item still queued (its job was added before the cancel).
+    expect(await generations.markCalling(waiting, { now: 2, until: 10_000 })).toEqual({ state: 'batch_canceled' });
     expect(await generations.update(waiting, { status: 'generating', started_at: 2 })).toBe(false);
     expect(await generations.get(waiting)).toMatchObject({ status: 'queued' });
     expect(await generations.cancel(waiting, CANCELED_BY_CALLER, 60)).toBe(true);
