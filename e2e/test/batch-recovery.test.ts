@@ -60,7 +60,8 @@ describe('batch crash recovery', () => {
     expect(batch).toMatchObject({ status: 'canceled', request_counts: { total: N, canceled: N, queued: 0, running: 0 } });
     expect(sim.stats().calls).toBe(0);
     expect(await stack.redis.zscore(keys.batchesCanceling, id)).toBeNull();
-    // The dispatcher re-added the sweep (without it the generate stage would cancel the items one job each).
+    // The dispatcher re-added the sweep (without it the items past the first 1,000 would never end: the
+    // dispatcher leaves the queued items of a canceled batch to the sweep).
     expect(await stack.queues.finalize.getJobState(`cancel-${id}`)).toBe('completed');
   });
 
