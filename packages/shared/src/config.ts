@@ -137,6 +137,7 @@ export const envSchema = z
     STORE_RETRY_HOURS: hours(ZAI_URL_TTL_HOURS).prefault(String(ZAI_URL_TTL_HOURS)),
     IMAGE_DOWNLOAD_TIMEOUT_MS: whole(100).default(120_000),
     IMAGE_MAX_BYTES: whole(1024).default(50 * 1024 * 1024),
+    IMAGE_CONTENT_ATTEMPTS: whole(1, 100).default(5),
 
     PORT: whole(0, 65_535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -272,6 +273,8 @@ function shape(env: z.output<typeof envSchema>) {
       retryMs: Math.round(env.STORE_RETRY_HOURS * 3_600_000),
       downloadTimeoutMs: env.IMAGE_DOWNLOAD_TIMEOUT_MS,
       maxBytes: env.IMAGE_MAX_BYTES,
+      /** Consecutive attempts failing with the same error of the image itself before the copy fails. */
+      imageContentAttempts: env.IMAGE_CONTENT_ATTEMPTS,
     },
     http: {
       port: env.PORT,
