@@ -64,6 +64,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads TRUST_PROXY as Fastify takes it: false by default, true, or proxy addresses and ranges; never a hop count', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1 ,::1, fd00::/8,loopback' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: '1' })).toThrow(/TRUST_PROXY: a hop count is not accepted/);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '::1/129', '10.0.0.1/8/2']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(new RegExp(`TRUST_PROXY: .*not understood: ${bad.replaceAll('.', '\\.')}`));
+    }
+  });
+
   it('reads IMAGE_CONTENT_ATTEMPTS, 5 by default', () => {
     expect(loadConfig({}).store.imageContentAttempts).toBe(5);
     expect(loadConfig({ IMAGE_CONTENT_ATTEMPTS: '2' }).store.imageContentAttempts).toBe(2);
