@@ -59,9 +59,10 @@ describe('batch crash recovery', () => {
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 120_000);
     expect(batch).toMatchObject({ status: 'canceled', request_counts: { total: N, canceled: N, queued: 0, running: 0 } });
     expect(sim.stats().calls).toBe(0);
-    // The sweep ends on its own, maybe after the batch did (the generate stage may cancel the last item).
+    // The sweep ends on its own, maybe after the batch did (a generate job added before the cancel may end the last item).
     await expect.poll(() => stack.redis.zscore(keys.batchesCanceling, id), { timeout: 20_000 }).toBeNull();
-    // The dispatcher re-added the sweep (without it the generate stage would cancel the items one job each).
+    // The dispatcher re-added the sweep (without it the items past the first 1,000 would never end: the
+    // dispatcher leaves the queued items of a canceled batch to the sweep).
     await expect.poll(() => stack.queues.finalize.getJobState(`cancel-${id}`), { timeout: 20_000 }).toBe('completed');
   });
 

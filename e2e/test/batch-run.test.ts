@@ -4,7 +4,7 @@
  * Batches are submitted, followed and canceled through the API (batch-client.ts).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { enqueueGenerate, newGenerationId, type BatchResultLine, type BatchView } from '@darkroom/shared';
+import { enqueueGenerate, newGenerationId, redisKeys, type BatchResultLine, type BatchView } from '@darkroom/shared';
 import { cancelBatch, fetchResults, getBatch, notifyDrained, submitBatch, uniquePrompt, waitForBatch } from './batch-client.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
@@ -16,6 +16,12 @@ async function resultsFromS3(stack: Stack, bucket: string, key: string): Promise
   const obj = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const text = await obj.Body!.transformToString();
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as BatchResultLine);
+}
+
+/** The ids of the generate jobs (any state; finished ones are kept) of the given generations, sorted. */
+async function generateJobsOf(stack: Stack, generationIds: ReadonlySet<string>): Promise<string[]> {
+  const all = await stack.queues.generate.getRanges(['active', 'wait', 'paused', 'prioritized', 'delayed', 'completed', 'failed', 'waiting-children'], 0, -1);
+  return [...new Set(all)].filter((jobId) => generationIds.has(jobId)).sort();
 }
 
 describe('batches (worker side)', () => {
@@ -109,16 +115,25 @@ describe('batches (worker side)', () => {
     expect(deliveries[0]!.payload!.data).toMatchObject({ status: 'canceled', request_counts: { canceled: canceledNow } });
   });
 
-  test('canceling a 5,000-item batch answers before its item sweep is done; the batch ends canceled with exact counts and no canceled item called', async ({ launch, sim }) => {
+  test('canceling a 5,000-item batch answers before its item sweep is done; no generate job is added for its items after the answer; it ends canceled with exact counts and no canceled item called', async ({ launch, sim }) => {
     const N = 5000;
     const stack = await launch({ env: { TENANT_MAX_UNFINISHED: String(N), ZAI_MAX_CONCURRENCY: '2' } });
+    const keys = redisKeys(stack.prefix);
     sim.configure({ latencyMs: { standard: [40, 60], hd: [40, 60] } });
     const items = Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('large cancel', i) }));
     const { id, ids } = await submitBatch(stack, items, { webhook_url: stack.receiver.url, jsonl: true });
+    const batchIds = new Set(ids);
     await waitUntil(async () => (await getBatch(stack, id)).request_counts.succeeded >= 5 || undefined, '5 items to succeed');
 
     // The worker's part of the sweep is held, so the answer shows what the request itself did.
     await stack.queues.finalize.pause();
+    // So is the dispatcher (the test holds its lock), so every generate job that exists once the
+    // lock is ours was added before the cancel.
+    await waitUntil(async () => (await stack.redis.set(keys.dispatchLock, 'e2e', 'PX', 300_000, 'NX')) === 'OK' || undefined, 'the dispatch lock');
+    expect(await stack.redis.hlen(keys.dispatchInflight)).toBe(0);
+    const dispatched = await generateJobsOf(stack, batchIds);
+    expect(dispatched.length).toBeGreaterThan(0);
+
     const answer = await stack.request<BatchView>('POST', `/v1/batches/${id}/cancel`);
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('canceling');
@@ -126,9 +141,13 @@ describe('batches (worker side)', () => {
     expect(answer.body.request_counts.queued).toBeGreaterThan(0);
     expect(await stack.queues.finalize.getJobState(`cancel-${id}`)).toBe('waiting');
     const then = answer.body.request_counts;
-    // Meanwhile the dispatcher still hands items past the request's part to the generate stage,
-    // which cancels them instead of calling.
-    await waitUntil(async () => (await getBatch(stack, id)).request_counts.canceled > then.canceled || undefined, 'the generate stage to cancel an item', 120_000);
+
+    // The dispatcher takes the rest of the batch off the pending list and adds no job for it: its
+    // items stay queued for the held sweep.
+    expect(await stack.redis.del(keys.dispatchLock)).toBe(1);
+    await waitUntil(async () => (await stack.redis.llen(keys.tenantPending(stack.tenant))) === 0 || undefined, 'the dispatcher to clear the pending list', 120_000);
+    expect(await stack.redis.hlen(keys.dispatchInflight)).toBe(0);
+    expect(await generateJobsOf(stack, batchIds)).toEqual(dispatched);
     await stack.queues.finalize.resume();
 
     const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 180_000);

@@ -107,6 +107,16 @@ describe('Bull Board', () => {
     expect((await call(stack, 'PUT', '/admin/queues/api/queues/generate/retry/failed', OPS)).status).toBe(403);
   });
 
+  test('behind a TLS-terminating proxy named in TRUST_PROXY the login cookie is Secure; X-Forwarded-Proto from any other peer is not believed', async ({ launch }) => {
+    const login = async (stack: Stack) => (await call(stack, 'GET', `/admin/queues?token=${OPS}`, undefined, { 'x-forwarded-proto': 'https' })).headers.get('set-cookie') ?? '';
+    // The test's requests come from 127.0.0.1, as a proxy on the same host would.
+    const proxied = await login(await launch({ env: { ...ADMIN_ENV, TRUST_PROXY: '127.0.0.1' }, worker: false }));
+    expect(proxied).toMatch(/HttpOnly/);
+    expect(proxied).toMatch(/; Secure$/);
+    expect(await login(await launch({ env: { ...ADMIN_ENV, TRUST_PROXY: '10.0.0.0/8' }, worker: false }))).not.toMatch(/Secure/);
+    expect(await login(await launch({ env: ADMIN_ENV, worker: false }))).not.toMatch(/Secure/);
+  });
+
   test('a ?token= login never writes the token to the request logs', async ({ launch }) => {
     const stack = await launch({ env: ADMIN_ENV, worker: false });
     const lines: string[] = [];

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { inject } from 'vitest';
-import { IMAGE_CONTENT_ATTEMPTS } from '@darkroom/worker';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startImageHost } from './image-host.ts';
@@ -105,9 +104,10 @@ describe('store stage: errors of the image itself', () => {
     }
   });
 
-  test(`a URL that keeps answering something other than an image fails after ${IMAGE_CONTENT_ATTEMPTS} attempts, not at the end of its window`, async ({ launch, sim }) => {
+  test('a URL that keeps answering something other than an image fails after IMAGE_CONTENT_ATTEMPTS attempts, not at the end of its window', async ({ launch, sim }) => {
+    const IMAGE_CONTENT_ATTEMPTS = 3;
     const host = await startImageHost({ oversizedBytes: 0 });
-    const stack = await launch({ env: { STORE_BACKOFF_MS: '50' } });
+    const stack = await launch({ env: { STORE_BACKOFF_MS: '50', IMAGE_CONTENT_ATTEMPTS: String(IMAGE_CONTENT_ATTEMPTS) } });
     try {
       host.answer('html');
       const id = await savedAnswer(stack, host.url);

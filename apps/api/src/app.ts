@@ -89,6 +89,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy,
     return503OnClosing: true,
     // A URL that cannot be decoded, or a path segment longer than the router takes (100
     // characters: far past any id), names nothing here: the same 404 as an unknown route.

@@ -16,6 +16,11 @@
  * - The lock only saves work: two dispatchers at once pop distinct ids, and a re-add is a no-op.
  * - Items whose record is no longer `queued` (canceled, gone) are dropped; those past their
  *   cancel_after are canceled (`expired`) here, never added.
+ * - Items of a canceled batch (canceling_at) are dropped too, left `queued` for the batch's sweep
+ *   (batch-cancel.ts) to cancel: the sweep walks the whole item list and is resumed until it has,
+ *   so a dropped item always ends, and only the sweep changes it, so the counts stay exact. A tick
+ *   that read the batch just before its cancel may still add a job; the generate stage then
+ *   cancels the item (the status script refuses its start).
  * - Every tick also re-adds the finalize job of each batch in keys.batchesToFinalize (one job id
  *   per batch), so a batch whose finalize was lost to a crash still ends, and the item sweep of
  *   each batch in keys.batchesCanceling, so a cancel whose sweep was lost is finished.
@@ -114,15 +119,19 @@ export class Dispatcher {
   async #dispatch(popped: Popped[]): Promise<number> {
     const { redis, keys, queues } = this.#ctx;
     const pipe = redis.pipeline();
-    for (const { id } of popped) pipe.hmget(keys.generation(id), 'status', 'cancel_after', 'zai');
+    for (const { id } of popped) pipe.hmget(keys.generation(id), 'status', 'cancel_after', 'zai', 'batch_id');
     const replies = (await pipe.exec()) ?? [];
-    const now = Date.now();
-    const runnable: Popped[] = [];
-    for (const [i, item] of popped.entries()) {
+    const items = popped.map((item, i) => {
       const [err, fields] = replies[i] ?? [new Error('no reply'), null];
       if (err) throw err;
-      const [status, cancelAfter, zai] = fields as [string | null, string | null, string | null];
-      if (status !== 'queued') continue;
+      return { ...item, fields: fields as [string | null, string | null, string | null, string | null] };
+    });
+    const canceling = await this.#cancelingBatches(items.map((item) => item.fields[3]));
+    const now = Date.now();
+    const runnable: Popped[] = [];
+    for (const { fields, ...item } of items) {
+      const [status, cancelAfter, zai, batchId] = fields;
+      if (status !== 'queued' || (batchId !== null && canceling.has(batchId))) continue;
       if (cancelAfter !== null && Number(cancelAfter) <= now && zai === null) {
         await expireGeneration(this.#ctx, item.id, Number(cancelAfter), this.#log);
         continue;
@@ -140,6 +149,16 @@ export class Dispatcher {
     }
     await redis.hdel(keys.dispatchInflight, ...popped.map((p) => p.id));
     return runnable.length;
+  }
+
+  /** Which of these batches are canceled (have canceling_at): their queued items are the sweep's. */
+  async #cancelingBatches(ids: readonly (string | null)[]): Promise<Set<string>> {
+    const batches = [...new Set(ids.filter((id): id is string => id !== null))];
+    if (batches.length === 0) return new Set();
+    const pipe = this.#ctx.redis.pipeline();
+    for (const id of batches) pipe.hexists(this.#ctx.keys.batch(id), 'canceling_at');
+    const replies = (await pipe.exec()) ?? [];
+    return new Set(batches.filter((_, i) => replies[i]?.[1] === 1));
   }
 
   async #finalizeEnded(): Promise<void> {

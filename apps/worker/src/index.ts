@@ -1,3 +1,2 @@
 export { createWorker, type RunningWorker, type WorkerDeps } from './worker.ts';
 export { createZaiClient, type ZaiClient } from './zai-client.ts';
-export { IMAGE_CONTENT_ATTEMPTS } from './outcome.ts';

@@ -12,7 +12,7 @@
  *   the store stage takes over (handOverSavedAnswer), so Z.AI's paid image is copied, not lost;
  * - a paid image is retried, not failed, for as long as its URL is valid (settleCopy), except
  *   errors of the image itself: too large fails at once, a wrong type or an incomplete body after
- *   IMAGE_CONTENT_ATTEMPTS consecutive attempts of the same kind.
+ *   IMAGE_CONTENT_ATTEMPTS (config.store.imageContentAttempts) consecutive attempts of the same kind.
  */
 import { DelayedError, RateLimitError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import {
@@ -194,9 +194,6 @@ export async function settle(ctx: WorkerContext, job: Job, id: string, err: unkn
   throw err instanceof Error ? err : new Error(String(err));
 }
 
-/** Consecutive attempts failing with the same error of the image itself before the copy fails. */
-export const IMAGE_CONTENT_ATTEMPTS = 5;
-
 /** How many consecutive attempts, this one included, failed with `code` (kept on last_error). */
 function repeatsOf(code: string, lastError: (ErrorDetail & { repeats?: unknown }) | undefined): number {
   if (lastError?.code !== code) return 1;
@@ -226,7 +223,7 @@ export async function settleCopy(
   if (err instanceof PermanentError || err instanceof ImageExpiredError) return failJob(ctx, job, log, id, err, base, attempt);
   const repeats = err instanceof ImageContentError ? repeatsOf(base.code, copy.lastError) : undefined;
   const detail = repeats === undefined ? base : { ...base, repeats };
-  if (repeats !== undefined && repeats >= IMAGE_CONTENT_ATTEMPTS) {
+  if (repeats !== undefined && repeats >= ctx.config.store.imageContentAttempts) {
     log.error({ err, code: detail.code, repeats }, 'the image itself failed the copy again and again: failing a paid job');
     return failJob(ctx, job, log, id, err, detail, attempt);
   }

@@ -3,7 +3,8 @@
  * with canceling_at, and the batch into keys.batchesCanceling. From that step on no item of the
  * batch starts: the status script refuses an item's move from `queued` to `generating` once its
  * batch has canceling_at (generation-record.ts), and the generate stage then cancels the item.
- * Items that had started (called Z.AI) finish.
+ * Items that had started (called Z.AI) finish. The dispatcher adds no job for a queued item of a
+ * canceled batch: it leaves the item to the sweep, which must therefore always reach the end.
  *
  * The queued items are canceled by a sweep over the item list (sweepCanceling): the API runs the
  * first CANCEL_INLINE_ITEMS of it inside the request, the finalize queue's `cancel` job the rest.

@@ -2,6 +2,7 @@
  * The whole configuration: one zod schema over the environment, parsed once by each process's
  * main() with loadConfig(env), frozen, and passed down. Nothing else reads process.env.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PROMPT_MAX_CHARS } from './generation-request.ts';
 
@@ -76,6 +77,43 @@ const hostList = z
   .trim()
   .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean));
 
+/** proxy-addr's named ranges, which Fastify's trustProxy accepts among addresses. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Fastify's trustProxy: false (default), true (trust every peer), or the proxies' addresses,
+ * CIDR ranges or named ranges, comma-separated. A hop count is refused: Fastify 5 ignores the
+ * X-Forwarded-* headers under one (it cannot tell the proxy from a client).
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((s, ctx): boolean | string[] => {
+    const lower = s.toLowerCase();
+    if (lower === 'false' || lower === '0' || lower === 'no') return false;
+    if (lower === 'true' || lower === 'yes') return true;
+    if (/^\d+$/.test(s)) {
+      ctx.addIssue({ code: 'custom', message: 'a hop count is not accepted (Fastify 5 trusts no X-Forwarded-* header under one): name the proxies\' addresses or CIDR ranges' });
+      return z.NEVER;
+    }
+    const entries = s.split(',').map((e) => e.trim()).filter(Boolean);
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0 || entries.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `expected true, false or comma-separated IP addresses / CIDR ranges (or loopback, linklocal, uniquelocal); not understood: ${bad.join(', ') || '(empty)'}` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 /** SigV4 presigned URLs live at most 7 days. */
 export const PRESIGN_MAX_SECONDS = 604_800;
 /** Time a receiver has, after a webhook's last attempt, to fetch the image it names. */
@@ -137,9 +175,11 @@ export const envSchema = z
     STORE_RETRY_HOURS: hours(ZAI_URL_TTL_HOURS).prefault(String(ZAI_URL_TTL_HOURS)),
     IMAGE_DOWNLOAD_TIMEOUT_MS: whole(100).default(120_000),
     IMAGE_MAX_BYTES: whole(1024).default(50 * 1024 * 1024),
+    IMAGE_CONTENT_ATTEMPTS: whole(1, 100).default(5),
 
     PORT: whole(0, 65_535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
+    TRUST_PROXY: trustProxy.prefault('false'),
     API_BODY_LIMIT_BYTES: whole(1024).default(1_048_576),
     PROMPT_MAX_CHARS: whole(1).default(PROMPT_MAX_CHARS),
     TENANT_MAX_UNFINISHED: whole(1).default(1_000),
@@ -272,10 +312,14 @@ function shape(env: z.output<typeof envSchema>) {
       retryMs: Math.round(env.STORE_RETRY_HOURS * 3_600_000),
       downloadTimeoutMs: env.IMAGE_DOWNLOAD_TIMEOUT_MS,
       maxBytes: env.IMAGE_MAX_BYTES,
+      /** Consecutive attempts failing with the same error of the image itself before the copy fails. */
+      imageContentAttempts: env.IMAGE_CONTENT_ATTEMPTS,
     },
     http: {
       port: env.PORT,
       host: env.HOST,
+      /** Fastify's trustProxy: which peers' X-Forwarded-* headers (proto, host, for) are believed. */
+      trustProxy: env.TRUST_PROXY,
       bodyLimit: env.API_BODY_LIMIT_BYTES,
       /** ADMIN_TOKEN (named "admin") and ADMIN_TOKENS; empty: no admin endpoints. */
       adminTokens: [...(env.ADMIN_TOKEN ? [{ name: 'admin', token: env.ADMIN_TOKEN }] : []), ...env.ADMIN_TOKENS],

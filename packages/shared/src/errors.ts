@@ -59,7 +59,7 @@ export class TransientError extends JobError {
 /**
  * The image body itself was wrong (a type that is not an image, fewer bytes than announced): a
  * flaky host may serve it right on a retry, but a URL that keeps doing so never will, so the copy
- * is retried only a few times in a row (IMAGE_CONTENT_ATTEMPTS in the worker), not for the URL's life.
+ * is retried only a few times in a row (IMAGE_CONTENT_ATTEMPTS, default 5), not for the URL's life.
  */
 export class ImageContentError extends TransientError {
   override name = 'ImageContentError';

@@ -64,6 +64,29 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads TRUST_PROXY as Fastify takes it: false by default, true, or proxy addresses and ranges; never a hop count', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1 ,::1, fd00::/8,loopback' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: '1' })).toThrow(/TRUST_PROXY: a hop count is not accepted/);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '::1/129', '10.0.0.1/8/2']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(new RegExp(`TRUST_PROXY: .*not understood: ${bad.replaceAll('.', '\\.')}`));
+    }
+  });
+
+  it('reads IMAGE_CONTENT_ATTEMPTS, 5 by default', () => {
+    expect(loadConfig({}).store.imageContentAttempts).toBe(5);
+    expect(loadConfig({ IMAGE_CONTENT_ATTEMPTS: '2' }).store.imageContentAttempts).toBe(2);
+    expect(() => loadConfig({ IMAGE_CONTENT_ATTEMPTS: '0' })).toThrow(/IMAGE_CONTENT_ATTEMPTS/);
+  });
+
   it('reads named admin tokens, with ADMIN_TOKEN as the one named "admin"', () => {
     const config = loadConfig({ ADMIN_TOKEN: 'legacy-token-0123456789', ADMIN_TOKENS: 'ops:ops-token-0123456789, ci:ci-token-0123456789' });
     expect(config.http.adminTokens).toEqual([
@@ -151,7 +174,7 @@ describe('loadConfig', () => {
 
   it('retries image copies for the life of the image URL by default, and never past it', () => {
     const store = loadConfig({}).store;
-    expect(store).toEqual({ backoffMs: 1_000, backoffMaxMs: 300_000, retryMs: 720 * 3_600_000, downloadTimeoutMs: 120_000, maxBytes: 50 * 1024 * 1024 });
+    expect(store).toEqual({ backoffMs: 1_000, backoffMaxMs: 300_000, retryMs: 720 * 3_600_000, downloadTimeoutMs: 120_000, maxBytes: 50 * 1024 * 1024, imageContentAttempts: 5 });
     expect(loadConfig({ STORE_RETRY_HOURS: '0.5' }).store.retryMs).toBe(1_800_000);
     expect(() => loadConfig({ STORE_RETRY_HOURS: '721' })).toThrow(/^ {2}STORE_RETRY_HOURS: /m);
     expect(() => loadConfig({ STORE_RETRY_HOURS: '0' })).toThrow(/STORE_RETRY_HOURS: must be more than 0/);
