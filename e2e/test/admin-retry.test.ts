@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { redisKeys } from '@darkroom/shared';
+import { RetryStore, enqueueRetries, redisKeys, webhookId, type RetryIntent } from '@darkroom/shared';
 import { expectPaid } from './billing.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { startS3FaultProxy } from './s3-fault-proxy.ts';
@@ -30,6 +30,23 @@ async function ended(stack: Stack, id: string) {
     const record = await stack.generations.get(id);
     return record && ['succeeded', 'failed', 'canceled'].includes(record.status) ? record : undefined;
   }, `${id} to end`, 60_000);
+}
+
+/**
+ * A bulk retry of `ids` as a run that crashed just after noting `current` left it (its worker gone
+ * before it saved anything else); `crashed` plays what that run did before dying. Then a worker
+ * takes it up, and its completed view is returned.
+ */
+async function resumeCrashed(stack: Stack, ids: string[], current: Omit<RetryIntent, 'cursor'>, crashed: (retryId: string) => Promise<void>) {
+  const store = new RetryStore(stack.redis, redisKeys(stack.prefix));
+  const retryId = await store.create('admin', { ids, resend_webhook: true });
+  await store.begin(retryId, { ...current, cursor: String(ids.indexOf(current.id) + 1) });
+  await crashed(retryId);
+  await enqueueRetries(stack.queues, retryId);
+  return waitUntil(async () => {
+    const res = await admin(stack, 'GET', `/admin/v1/retries/${retryId}`);
+    return res.body.status === 'completed' ? res.body : undefined;
+  }, 'the bulk retry to complete', 60_000);
 }
 
 /** Every page of an admin search. */
@@ -306,6 +323,59 @@ describe('admin retries after an outage', () => {
       expect(record.history).toHaveLength(1);
     }
     expect(sim.stats().paid - paid).toBe(8);
+  });
+
+  test('a bulk retry that crashed around a webhook re-send never re-sends twice, and queues a re-send the crash left out', async ({ launch }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN } });
+    const hook = { ...body, webhook_url: stack.receiver.url };
+    const [sent, lost] = await Promise.all([stack.generate(hook), stack.generate(hook)].map(async (r) => String((await r).body.id)));
+    for (const id of [sent!, lost!]) expect(await ended(stack, id)).toMatchObject({ status: 'succeeded' });
+    await stack.receiver.waitFor((d) => [sent, lost].every((id) => d.some((x) => x.payload?.data.id === id)));
+    const resend = (id: string, n: number) => webhookId(id, 'image.generation.succeeded', 0, n);
+    const noted = { retries: 0, webhook_resends: 0, action: 'resend_webhook' } as const;
+
+    // The crash came after the re-send: it is not sent again.
+    const afterSend = await resumeCrashed(stack, [sent!], { id: sent!, ...noted }, async () => {
+      expect((await admin(stack, 'POST', `/admin/v1/generations/${sent}/retry`, { resend_webhook: true })).body).toMatchObject({ retried: 'resend_webhook' });
+    });
+    expect(afterSend).toMatchObject({ progress: { done: 1, retried: 1, resumed: 0, skipped: 0 } });
+    expect(await stack.generations.get(sent!)).toMatchObject({ webhook_resends: 1 });
+    expect(await stack.queues.notify.getJob(resend(sent!, 2))).toBeUndefined();
+    const sentTwice = await stack.receiver.waitFor((d) => d.filter((x) => x.payload?.data.id === sent).length >= 2);
+    expect(sentTwice.filter((x) => x.payload?.data.id === sent).map((x) => x.headers['webhook-id'])).toEqual([webhookId(sent!, 'image.generation.succeeded'), resend(sent!, 1)]);
+
+    // The crash came between counting the re-send and queueing it: the same message is queued.
+    const beforeQueue = await resumeCrashed(stack, [lost!], { id: lost!, ...noted }, async () => {
+      await stack.generations.update(lost!, { webhook_resends: 1 });
+    });
+    expect(beforeQueue).toMatchObject({ progress: { done: 1, retried: 1, resumed: 1, skipped: 0 } });
+    expect(await stack.generations.get(lost!)).toMatchObject({ webhook_resends: 1 });
+    expect(await stack.queues.notify.getJob(resend(lost!, 2))).toBeUndefined();
+    const lostResent = await stack.receiver.waitFor((d) => d.filter((x) => x.payload?.data.id === lost).length >= 2);
+    expect(lostResent.filter((x) => x.payload?.data.id === lost).map((x) => x.headers['webhook-id'])).toEqual([webhookId(lost!, 'image.generation.succeeded'), resend(lost!, 1)]);
+  });
+
+  test('a job another admin retried while a crashed bulk retry was down, failed again, is still retried by it', async ({ launch, sim }) => {
+    const stack = await launch({ env: { ADMIN_TOKEN: ADMIN, ZAI_MAX_ATTEMPTS: '1' } });
+    sim.failNext('server_error_500', 2);
+    const id = String((await stack.generate(body)).body.id);
+    expect(await ended(stack, id)).toMatchObject({ status: 'failed' });
+    const paid = sim.stats().paid;
+
+    // Noted by the bulk retry (retries 0), which died before reopening it; meanwhile another
+    // admin's retry reopened it, and that round failed too.
+    const done = await resumeCrashed(stack, [id], { id, retries: 0, webhook_resends: 0, action: 'generate' }, async () => {
+      expect((await admin(stack, 'POST', `/admin/v1/generations/${id}/retry`, {})).body).toMatchObject({ retried: 'generate' });
+      expect(await ended(stack, id)).toMatchObject({ status: 'failed', retries: 1 });
+    });
+    expect(done).toMatchObject({ progress: { done: 1, retried: 1, resumed: 0, skipped: 0 } });
+    const record = await ended(stack, id);
+    expect(record).toMatchObject({ status: 'succeeded', retries: 2 });
+    // The second round names the bulk retry that reopened it; the first, a single retry, none.
+    expect(record.history?.map((round) => round.retry_id)).toEqual([undefined, done.id]);
+    const view = await stack.request('GET', `/v1/images/generations/${id}`);
+    expect((view.body.history as Record<string, unknown>[]).map((round) => 'retry_id' in round)).toEqual([false, false]);
+    expect(sim.stats().paid - paid).toBe(1);
   });
 
   test('a retried job whose cancel_after has passed runs: the retry is an explicit request to run it', async ({ launch, sim }) => {

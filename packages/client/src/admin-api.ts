@@ -2043,7 +2043,7 @@ export interface components {
                 matched: number;
                 done: number;
                 retried: number;
-                /** @description Of retried: jobs a crashed retry had reopened without a job, added again */
+                /** @description Of retried: jobs a crashed retry had reopened without a job, added again, or whose webhook it had re-sent without queueing the message, queued again */
                 resumed: number;
                 skipped: number;
                 skipped_by_reason: {

@@ -28,6 +28,20 @@ export async function resendEvent(deps: AnnounceDeps, record: GenerationRecord, 
   await queueEvent(deps, record, record.webhook_url, resend);
 }
 
+/**
+ * Queues re-send number `resend` of a finished record again if a crash left it out: not when its
+ * notify job exists, nor when the notify stage has settled it (its job may be gone by retention).
+ * True if it queued it.
+ */
+export async function requeueResend(deps: AnnounceDeps, record: GenerationRecord, resend: number): Promise<boolean> {
+  if (!record.webhook_url || !TERMINAL.has(record.status)) return false;
+  const id = webhookId(record.id, generationEvent(record, undefined).event, record.retries ?? 0, resend);
+  if (await deps.queues.notify.getJob(id)) return false;
+  if (record.webhook?.webhook_id === id && record.webhook.status !== 'pending') return false;
+  await queueEvent(deps, record, record.webhook_url, resend);
+  return true;
+}
+
 async function queueEvent(deps: AnnounceDeps, record: GenerationRecord, url: string, resend: number): Promise<void> {
   const imageUrl = record.result ? await deps.links(record.result.bucket, record.result.key) : undefined;
   const { event, body } = generationEvent(record, imageUrl);

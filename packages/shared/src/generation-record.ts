@@ -51,6 +51,11 @@ export interface RetryRound {
   retried_at: number;
   /** The admin token name that asked for the retry. */
   retried_by: string;
+  /**
+   * The bulk retry (its id) that reopened the record, so a run taking over a crashed one knows
+   * whether the crash came after its own reopen; absent for single retries and older rounds.
+   */
+  retry_id?: string;
 }
 
 export interface WebhookState {

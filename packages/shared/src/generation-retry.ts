@@ -35,6 +35,8 @@ export interface RetryOptions {
   resendWebhook?: boolean;
   /** The admin token name, kept in the history. */
   by: string;
+  /** The bulk retry asking (its id), kept in the history. */
+  retryId?: string | undefined;
   now?: number;
 }
 
@@ -71,7 +73,7 @@ export interface RetryDeps {
 export type RetryOutcome = { retried: RetryAction; resumed?: true } | { skipped: SkipReason };
 
 /** The history entry of the round that ended: its own attempts and payments, not earlier rounds'. */
-function roundOf(record: GenerationRecord, by: string, now: number): RetryRound {
+function roundOf(record: GenerationRecord, opts: RetryOptions, now: number): RetryRound {
   const earlier = record.history ?? [];
   const sum = (f: 'attempts' | 'paid_generations') => earlier.reduce((n, r) => n + r[f], 0);
   return {
@@ -83,7 +85,8 @@ function roundOf(record: GenerationRecord, by: string, now: number): RetryRound 
     attempts: record.attempts - sum('attempts'),
     paid_generations: record.paid_generations - sum('paid_generations'),
     retried_at: now,
-    retried_by: by,
+    retried_by: opts.by,
+    ...(opts.retryId ? { retry_id: opts.retryId } : {}),
   };
 }
 
@@ -105,7 +108,7 @@ export async function retryGeneration(deps: RetryDeps, id: string, opts: RetryOp
     const fields = {
       retries: retry,
       retried_at: now,
-      history: [...(record.history ?? []), roundOf(record, opts.by, now)],
+      history: [...(record.history ?? []), roundOf(record, opts, now)],
       regenerations: 0,
       error: null,
       failed_stage: null,

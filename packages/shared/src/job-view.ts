@@ -142,7 +142,8 @@ export function toJobView(record: GenerationRecord, imageUrl: string | undefined
     created: record.zai?.created ?? null,
     content_filter: record.zai?.content_filter ?? null,
     error: record.error ?? null,
-    ...(record.retries ? { retries: record.retries, history: record.history ?? [] } : {}),
+    // A round's `retry_id` is the walk's own bookkeeping, not part of the contract.
+    ...(record.retries ? { retries: record.retries, history: (record.history ?? []).map(({ retry_id: _, ...round }) => round) } : {}),
     ...(record.batch_id ? { batch_id: record.batch_id } : {}),
   };
 }

@@ -106,17 +106,22 @@ const retrySchema = z.object({
   cursor: z.string().optional(),
   current: json.pipe(z.custom<RetryIntent>((v) => typeof v === 'object' && v !== null)).optional(),
   retried: num.default(0),
-  /** Of `retried`: records a crash had left reopened without a job, whose job was added again. */
+  /** Of `retried`: records a crash had left reopened without a job (or re-sent without the message), whose job was added again. */
   resumed: num.default(0),
   skipped_total: num.default(0),
 });
 export type RetryRecord = z.output<typeof retrySchema> & { skipped: Record<string, number> };
 
-/** The generation a runner is about to retry: its id, the cursor just past it, its `retries` when read, and the planned action. */
+/**
+ * The generation a runner is about to retry: its id, the cursor just past it, its `retries` and
+ * `webhook_resends` as read just before, and the planned action. Intents saved before
+ * `webhook_resends` was kept lack it; so do the rounds their runs reopened of a `retry_id`.
+ */
 export interface RetryIntent {
   id: string;
   cursor: string;
   retries: number;
+  webhook_resends?: number;
   action: RetryAction | null;
 }
 

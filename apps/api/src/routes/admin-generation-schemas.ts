@@ -33,7 +33,7 @@ const retryViewSchema = z
     filter: z.record(z.string(), z.unknown()).nullable().describe('The filter as parsed (times in epoch ms)'),
     resend_webhook: z.boolean(),
     planned: retryCountsSchema.nullable().describe('The dry-run counts of what it matched when it started'),
-    progress: z.object({ matched: count, done: count, retried: count, resumed: count.describe('Of retried: jobs a crashed retry had reopened without a job, added again'), skipped: count, skipped_by_reason: counts, snapshotted: z.boolean().describe('The dry-run counts (planned) are taken and the walk has begun') }),
+    progress: z.object({ matched: count, done: count, retried: count, resumed: count.describe('Of retried: jobs a crashed retry had reopened without a job, added again, or whose webhook it had re-sent without queueing the message, queued again'), skipped: count, skipped_by_reason: counts, snapshotted: z.boolean().describe('The dry-run counts (planned) are taken and the walk has begun') }),
   })
   .meta({ id: 'Retry' });
 

@@ -5,11 +5,16 @@
  * of RETRY_PAGE_SIZE at a time, so memory does not grow with the number matched. Each generation is
  * retried (generation-retry.ts decides how, never paying twice) or skipped with a reason; an abort
  * is seen before the next one.
- * Exactly once: before a generation the runner saves it as `current`, after it the cursor past it
- * with its count. A run that finds a `current` left by a crash finishes that one first: if its
- * `retries` went up since it was read, the crashed run had reopened it, and only a job the crash
- * left out is added (`resumed`); it is never reopened again, even if it has failed since. Otherwise
- * it is retried as usual. The walk then goes on past it, so none is retried or counted twice.
+ * Exactly once: before a generation the runner reads it again and saves it as `current` (with its
+ * `webhook_resends` as read), after it the cursor past it with its count. A reopen names the retry
+ * in the round it ends (`retry_id`). A run that finds a `current` left by a crash finishes that one
+ * first: if a round of its history names this retry, the crashed run had reopened it, and only a
+ * job the crash left out is added (`resumed`); it is never reopened again, even if it has failed
+ * since. A `retries` that went up proves nothing: another admin's retry may have reopened it, and
+ * it may have failed again. If its `webhook_resends` went up, the crashed run had re-sent its
+ * webhook: only a message the crash left out is queued (`resumed`), never a second re-send.
+ * Otherwise it is retried as usual. The walk then goes on past it, so none is retried or counted
+ * twice.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import {
@@ -20,6 +25,7 @@ import {
   resumeRound,
   retriesPayload,
   retryGeneration,
+  requeueResend,
   searchGenerations,
   type GenerationRecord,
   type Logger,
@@ -31,8 +37,6 @@ import type { WorkerContext } from '../context.ts';
 
 interface Step {
   id: string;
-  /** As read by the walk; undefined when it walks ids (read when retried). */
-  record?: GenerationRecord | undefined;
   /** The cursor just past this one. */
   cursor: string;
 }
@@ -53,7 +57,7 @@ async function readPage(ctx: WorkerContext, store: RetryStore, retry: RetryRecor
   }
   const cursor = from === undefined ? undefined : decodeCursor(from);
   const page = await searchGenerations(ctx, retry.request.filter ?? {}, { cursor, limit: size });
-  const steps = page.items.map((record, n) => ({ id: record.id, record, cursor: page.cursors[n] ?? '' }));
+  const steps = page.items.map((record, n) => ({ id: record.id, cursor: page.cursors[n] ?? '' }));
   return { steps, next: page.next_cursor };
 }
 
@@ -86,7 +90,7 @@ async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: 
   const { id, who, request } = retry;
   const batchWindowMs = Math.min(ctx.config.retention.succeededSeconds, ctx.config.retention.failedSeconds) * 1000;
   const deps = { generations: ctx.generations, queues: ctx.queues, links: ctx.links, batchWindowMs };
-  const opts = { resendWebhook: request.resend_webhook, by: who };
+  const opts = { resendWebhook: request.resend_webhook, by: who, retryId: id };
   let done = retry.position;
   const matched = retry.matched;
   // A snapshotted id list (a record from before the walk) keeps its place in `position`.
@@ -105,9 +109,11 @@ async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: 
         log.warn({ done }, 'bulk retry aborted');
         return;
       }
-      const record = step.record ?? (await ctx.generations.get(step.id));
+      // Read now, not with the page: the intent must hold what the record was just before the retry.
+      const record = await ctx.generations.get(step.id);
       const plan = planRetry(record, { resendWebhook: request.resend_webhook, now: Date.now() });
-      await store.begin(id, { id: step.id, cursor: step.cursor, retries: record?.retries ?? 0, action: 'action' in plan ? plan.action : null });
+      const intent = { id: step.id, cursor: step.cursor, retries: record?.retries ?? 0, webhook_resends: record?.webhook_resends ?? 0 };
+      await store.begin(id, { ...intent, action: 'action' in plan ? plan.action : null });
       const outcome = await retryGeneration(deps, step.id, opts);
       await store.progress(id, outcome, { cursor: step.cursor, done: ++done, matched });
     }
@@ -118,11 +124,25 @@ async function run(ctx: WorkerContext, store: RetryStore, retryId: string, log: 
   if (await store.finish(id, 'completed')) log.info({ matched: retry.matched, done }, 'bulk retry completed');
 }
 
+type RetryRunOptions = Parameters<typeof retryGeneration>[2] & { retryId: string };
+
 /** The outcome of the generation a crashed run was retrying (see the module comment). */
-async function finishCrashed(deps: Parameters<typeof retryGeneration>[0], intent: RetryIntent, opts: Parameters<typeof retryGeneration>[2]): Promise<RetryOutcome> {
+async function finishCrashed(deps: Parameters<typeof retryGeneration>[0], intent: RetryIntent, opts: RetryRunOptions): Promise<RetryOutcome> {
   const record = await deps.generations.get(intent.id);
-  if (!record || (record.retries ?? 0) <= intent.retries) return retryGeneration(deps, intent.id, opts);
-  const resumed = await resumeRound(deps, record);
-  if (resumed) return { retried: resumed, resumed: true };
-  return intent.action ? { retried: intent.action } : { skipped: 'not_failed' };
+  if (!record) return retryGeneration(deps, intent.id, opts);
+  if (reopenedBy(record, opts.retryId, intent)) {
+    const resumed = await resumeRound(deps, record);
+    if (resumed) return { retried: resumed, resumed: true };
+    return intent.action ? { retried: intent.action } : { skipped: 'not_failed' };
+  }
+  if (opts.resendWebhook && intent.webhook_resends !== undefined && (record.webhook_resends ?? 0) > intent.webhook_resends) {
+    return (await requeueResend(deps, record, intent.webhook_resends + 1)) ? { retried: 'resend_webhook', resumed: true } : { retried: 'resend_webhook' };
+  }
+  return retryGeneration(deps, intent.id, opts);
+}
+
+/** Whether the crashed run of `retryId` had reopened `record`. Older intents (their rounds unnamed) compare `retries`. */
+function reopenedBy(record: GenerationRecord, retryId: string, intent: RetryIntent): boolean {
+  if (intent.webhook_resends === undefined) return (record.retries ?? 0) > intent.retries;
+  return (record.history ?? []).some((round) => round.retry_id === retryId);
 }
