@@ -4,7 +4,8 @@
  * Batches are submitted, followed and canceled through the API (batch-client.ts).
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { enqueueGenerate, newGenerationId, redisKeys, type BatchResultLine, type BatchView } from '@darkroom/shared';
+import { enqueueGenerate, redisKeys, type BatchResultLine, type BatchView } from '@darkroom/shared';
+import { queuedRecord } from '@darkroom/shared/testing';
 import { cancelBatch, fetchResults, getBatch, notifyDrained, submitBatch, uniquePrompt, waitForBatch } from './batch-client.ts';
 import { describe, expect, test } from './fixtures.ts';
 import type { Stack } from './stack.ts';
@@ -188,21 +189,14 @@ describe('batches (worker side)', () => {
 
   test('a single generation past its cancel_after is canceled by the generate stage, never called', async ({ launch, sim }) => {
     const stack = await launch();
-    const id = newGenerationId();
-    const now = Date.now();
-    await stack.generations.create({
-      id,
+    const record = queuedRecord({
       tenant: stack.tenant,
-      status: 'queued',
       request: { model: 'cogview-4-250304', prompt: 'too late', quality: 'standard', size: '512x512' },
       webhook_url: stack.receiver.url,
-      created_at: now,
-      updated_at: now,
-      attempts: 0,
-      paid_generations: 0,
-      regenerations: 0,
-      cancel_after: now - 1,
+      cancel_after: Date.now() - 1,
     });
+    const { id } = record;
+    await stack.generations.create(record);
     await enqueueGenerate(stack.queues, { id, tenant: stack.tenant });
     const job = await stack.waitForStatus(id, ['canceled', 'succeeded', 'failed']);
     expect(job).toMatchObject({ status: 'canceled', error: { code: 'expired' } });

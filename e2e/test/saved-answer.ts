@@ -6,6 +6,7 @@
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { QUEUE, enqueueStore, newGenerationId } from '@darkroom/shared';
+import { queuedRecord } from '@darkroom/shared/testing';
 import type { Stack } from './stack.ts';
 
 type JobsOptions = NonNullable<Parameters<Stack['queues']['store']['add']>[2]>;
@@ -44,15 +45,11 @@ export async function savedRecord(stack: Stack, url: string): Promise<string> {
  * (and its first paid answer). Only the record: the test adds the jobs it needs.
  */
 export async function regeneratingRecord(stack: Stack): Promise<string> {
-  const id = newGenerationId();
   const now = Date.now();
-  await stack.generations.create({
-    id,
+  const record = queuedRecord({
     tenant: stack.tenant,
-    status: 'queued',
     request: { model: 'cogview-4-250304', prompt: 'a regenerated answer', quality: 'standard', size: '512x512' },
     created_at: now,
-    updated_at: now,
     started_at: now,
     started: '1',
     attempts: 1,
@@ -60,7 +57,8 @@ export async function regeneratingRecord(stack: Stack): Promise<string> {
     regenerations: 1,
     last_error: { code: 'image_expired', message: 'the image URL answered 403' },
   });
-  return id;
+  await stack.generations.create(record);
+  return record.id;
 }
 
 /** Keys stored under the stack's tenant, read from the test S3 server itself (not through a proxy). */
