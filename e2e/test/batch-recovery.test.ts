@@ -7,7 +7,7 @@
  * random-kill version is e2e/chaos/batch-kill-workers.)
  */
 import { ORPHAN_AGE_MS } from '@darkroom/api';
-import { redisKeys } from '@darkroom/shared';
+import { QUEUE, redisKeys } from '@darkroom/shared';
 import { cancelBatch, fetchResults, notifyDrained, submitBatch, uniquePrompt, waitForBatch } from './batch-client.ts';
 import { describe, expect, test } from './fixtures.ts';
 import { waitUntil } from './wait.ts';
@@ -64,6 +64,21 @@ describe('batch crash recovery', () => {
     // The dispatcher re-added the sweep (without it the items past the first 1,000 would never end: the
     // dispatcher leaves the queued items of a canceled batch to the sweep).
     await expect.poll(() => stack.queues.finalize.getJobState(`cancel-${id}`), { timeout: 20_000 }).toBe('completed');
+  });
+
+  test('a cancel sweep whose worker died past the stall limit is still run: the batch ends canceled', async ({ launch, sim }) => {
+    const N = 1500;
+    const maxStalls = 2;
+    const stack = await launch({ worker: false, env: { TENANT_MAX_UNFINISHED: String(N), WORKER_MAX_STALLS: String(maxStalls) } });
+    const { id } = await submitBatch(stack, Array.from({ length: N }, (_, i) => ({ prompt: uniquePrompt('stalled sweep', i) })), { jsonl: true });
+    expect(await cancelBatch(stack, id)).toBe(1000);
+    // The sweep job as workers that died in it left it: stalled more often than any job may.
+    await stack.redis.hset(`${stack.prefix}:${QUEUE.finalize}:cancel-${id}`, 'stc', String(maxStalls + 1));
+
+    stack.spawnWorker();
+    const batch = await waitForBatch(stack, id, ['completed', 'canceled', 'expired'], 120_000);
+    expect(batch).toMatchObject({ status: 'canceled', request_counts: { total: N, canceled: N, queued: 0, running: 0 } });
+    expect(sim.stats().calls).toBe(0);
   });
 
   test('a finalize that runs again after the batch ended rewrites nothing and sends no second event', async ({ launch }) => {

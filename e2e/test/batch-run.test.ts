@@ -146,8 +146,9 @@ describe('batches (worker side)', () => {
     // The dispatcher takes the rest of the batch off the pending list and adds no job for it: its
     // items stay queued for the held sweep.
     expect(await stack.redis.del(keys.dispatchLock)).toBe(1);
-    await waitUntil(async () => (await stack.redis.llen(keys.tenantPending(stack.tenant))) === 0 || undefined, 'the dispatcher to clear the pending list', 120_000);
-    expect(await stack.redis.hlen(keys.dispatchInflight)).toBe(0);
+    // The pop fills the in-flight list in the step that empties the pending one; the drop clears it after.
+    const settled = async () => (await stack.redis.llen(keys.tenantPending(stack.tenant))) === 0 && (await stack.redis.hlen(keys.dispatchInflight)) === 0;
+    await waitUntil(async () => (await settled()) || undefined, 'the dispatcher to clear the pending and in-flight lists', 120_000);
     expect(await generateJobsOf(stack, batchIds)).toEqual(dispatched);
     await stack.queues.finalize.resume();
 

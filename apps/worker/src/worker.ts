@@ -112,9 +112,13 @@ export async function createWorker(deps: WorkerDeps): Promise<RunningWorker> {
     ...keepJobs(config),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   };
+  // A batch's cancel sweep is never a poison job: it only runs Redis scripts over the item list, in
+  // parts, from its saved place, so a worker dying in it is a crash elsewhere or a deploy, and the
+  // queued items of a canceled batch end only through it (the dispatcher leaves them to it).
+  const isPoison = (job: Job) => job.stalledCounter > config.worker.maxStalls && !(job.queueName === QUEUE.finalize && job.name === BATCH_CANCEL_JOB);
   /** Runs a stage, unless the job is a poison job (endPoisonJob). */
   const stage = (queue: string, run: (job: Job, token?: string) => Promise<void>) => (job: Job, token?: string) =>
-    timedJob(metrics, queue, () => (job.stalledCounter > config.worker.maxStalls ? endPoisonJob(ctx, job, token) : run(job, token)));
+    timedJob(metrics, queue, () => (isPoison(job) ? endPoisonJob(ctx, job, token) : run(job, token)));
   const workers = [
     new Worker(QUEUE.generate, stage(QUEUE.generate, (job, token) => processGenerate(ctx, job, token)), {
       ...common,
