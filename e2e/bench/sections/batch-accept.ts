@@ -17,7 +17,7 @@ import type { Services } from '../harness/services.ts';
 const BARE = fileURLToPath(new URL('../baselines/bare-addbulk.ts', import.meta.url));
 const MB = 1024 * 1024;
 
-interface Accept {
+export interface Accept {
   seconds: number;
   peakRss: number;
   idleRss: number;
@@ -29,10 +29,10 @@ async function rss(pid: number | undefined): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-async function darkroomAccept(services: Services, body: Buffer, env: Record<string, string>): Promise<Accept> {
+export async function darkroomAccept(services: Services, body: Buffer, env: Record<string, string>, apiOpts?: { main?: string; nodeFlags?: string[] }): Promise<Accept> {
   await services.clean();
   const { apiKey } = await createTenant(services);
-  const api = await startApi(services, env);
+  const api = await startApi(services, env, apiOpts);
   try {
     const idleRss = await rss(api.child.process.pid);
     const started = performance.now();
@@ -53,7 +53,7 @@ async function darkroomAccept(services: Services, body: Buffer, env: Record<stri
   }
 }
 
-async function bareAddBulk(services: Services): Promise<Accept> {
+export async function bareAddBulk(services: Services): Promise<Accept> {
   await services.clean();
   const child = spawnNode({ name: 'bare-addbulk', args: [BARE], env: { REDIS_URL: services.redisUrl, QUEUE_PREFIX: 'bare', LINES: String(BATCH_LINES) }, readyWhen: /"event":"done"/, readyTimeoutMs: 600_000 });
   const done = JSON.parse(await child.ready) as { seconds: number; jobs: number };

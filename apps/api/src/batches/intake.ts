@@ -22,7 +22,7 @@ import {
 import type { ApiContext } from '../context.ts';
 import type { BatchItemRequest, BatchOptions } from './batch-request.ts';
 
-const WRITE_CHUNK = 500;
+const WRITE_CHUNK = 100;
 /** Ids moved by one LRANGE/RPUSH inside the activation script (Lua's unpack has a stack limit). */
 const MOVE_CHUNK = 5000;
 
@@ -153,9 +153,8 @@ export class BatchIntake {
 
   async #write(chunk: GenerationRecord[]): Promise<void> {
     if (chunk.length === 0) return;
-    // The ids go first: discard() finds every record through them.
-    await this.#ctx.redis.rpush(this.#ctx.keys.batchItems(this.id), ...chunk.map((r) => r.id));
-    await this.#ctx.generations.createMany(chunk, WRITE_CHUNK);
+    // The ids go into the batch's list in the same script: discard() finds every record through them.
+    await this.#ctx.generations.createMany(chunk, WRITE_CHUNK, { list: this.#ctx.keys.batchItems(this.id) });
   }
 
   /** Writes what is left and waits for every write. */
