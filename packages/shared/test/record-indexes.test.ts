@@ -93,7 +93,7 @@ describe('status indexes and batch counters', () => {
   it('writes records in bulk exactly as one by one, whatever their fields hold, with their ids listed', async () => {
     const prompts = ['12:34', '3:abc:\n:', 'caf\u00e9 \u2615 \u{1F9EA}', '', ':', '0:'.repeat(50), 'x'.repeat(5000)];
     const items = prompts.map((prompt, i) =>
-      queuedRecord({ tenant: i % 3 ? 'acme' : 'zeta', request: { model: 'cogview-4-250304', prompt, size: '1024x1024' }, metadata: { k: prompt, n: i }, custom_id: `c:${i}`, batch_index: i }),
+      queuedRecord({ tenant: i % 3 ? 'acme' : 'zeta', request: { model: 'cogview-4-250304', prompt, quality: 'standard', size: '1024x1024' }, metadata: { k: prompt, n: i }, custom_id: `c:${i}`, batch_index: i }),
     );
     const single = items.map((r) => ({ ...r, id: newGenerationId() }));
     await store.createMany(items, 2, { list: 'ix:listed' });

@@ -22,7 +22,7 @@ import {
 import type { ApiContext } from '../context.ts';
 import type { BatchItemRequest, BatchOptions } from './batch-request.ts';
 
-const WRITE_CHUNK = 100;
+const WRITE_CHUNK = 500;
 /** Ids moved by one LRANGE/RPUSH inside the activation script (Lua's unpack has a stack limit). */
 const MOVE_CHUNK = 5000;
 
