@@ -21,6 +21,22 @@ export interface Accept {
   seconds: number;
   peakRss: number;
   idleRss: number;
+  /** CPU seconds the API process and Redis spent on the upload (less noisy than seconds on a loaded machine). */
+  apiCpu?: number;
+  redisCpu?: number;
+}
+
+/** utime + stime of a process, in seconds. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function redisCpuSeconds(services: Services): Promise<number> {
+  const info = await services.redis.info('cpu');
+  const get = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_user') + get('used_cpu_sys');
 }
 
 /** VmRSS: the process's resident set now. */
@@ -35,6 +51,7 @@ export async function darkroomAccept(services: Services, body: Buffer, env: Reco
   const api = await startApi(services, env, apiOpts);
   try {
     const idleRss = await rss(api.child.process.pid);
+    const cpuBefore = [await cpuSeconds(api.child.process.pid), await redisCpuSeconds(services)] as const;
     const started = performance.now();
     const res = await fetch(`${api.url}/v1/batches`, {
       method: 'POST',
@@ -43,11 +60,13 @@ export async function darkroomAccept(services: Services, body: Buffer, env: Reco
     });
     const json = (await res.json()) as { id?: string; request_counts?: { total?: number } };
     const seconds = (performance.now() - started) / 1000;
+    const apiCpu = (await cpuSeconds(api.child.process.pid)) - cpuBefore[0];
+    const redisCpu = (await redisCpuSeconds(services)) - cpuBefore[1];
     if (res.status !== 202) throw new Error(`batch upload: ${res.status} ${JSON.stringify(json)}`);
     const pending = await services.redis.llen(redisKeys(PREFIX).tenantPending('bench'));
     const total = json.request_counts?.total;
     if (total !== BATCH_LINES || pending !== BATCH_LINES) throw new Error(`batch upload: total ${String(total)}, ${pending} pending dispatch; expected ${BATCH_LINES}`);
-    return { seconds, peakRss: await api.child.peakRss(), idleRss };
+    return { seconds, peakRss: await api.child.peakRss(), idleRss, apiCpu, redisCpu };
   } finally {
     await api.child.stop();
   }
