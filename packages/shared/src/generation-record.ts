@@ -166,13 +166,14 @@ const CREATE_MANY_MAX = 1000;
 /** `values` as one MessagePack array of strings (UTF-8), written straight into one Buffer. */
 function packStrings(values: readonly string[]): Buffer {
   let size = values.length < 0x10000 ? 3 : 5;
-  for (const v of values) {
-    const len = Buffer.byteLength(v);
+  for (let i = 0; i < values.length; i++) {
+    const len = Buffer.byteLength(values[i] ?? '');
     size += len + (len < 32 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
   }
   const buf = Buffer.allocUnsafe(size);
   let at = values.length < 0x10000 ? buf.writeUInt16BE(values.length, buf.writeUInt8(0xdc, 0)) : buf.writeUInt32BE(values.length, buf.writeUInt8(0xdd, 0));
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? '';
     const len = Buffer.byteLength(v);
     if (len < 32) at = buf.writeUInt8(0xa0 | len, at);
     else if (len < 0x100) at = buf.writeUInt8(len, buf.writeUInt8(0xd9, at));
@@ -488,7 +489,7 @@ export class GenerationStore {
       for (const record of run) {
         const set = encode(record).set;
         values.push(record.id, String(record.created_at), String(set.length));
-        for (const v of set) values.push(v);
+        for (let f = 0; f < set.length; f++) values.push(set[f] ?? '');
       }
       await this.#redis.eval(CREATE_MANY, indexes.length + 1, ...indexes, opts.list ?? '', this.#keys.generation(''), String(run.length), packStrings(values));
     }
