@@ -137,7 +137,7 @@ function encode(fields: Writable): { set: string[]; del: string[] } {
   return { set, del };
 }
 
-// KEYS: the records' five admit indexes (#admitIndexes), then a list for the ids ('' for none).
+// KEYS: the records' five admit indexes (#admitIndexes), then (optional) a list for the ids.
 // ARGV: the generation key prefix, the record count, then every record packed into one MessagePack
 // array of strings (packStrings): id, created_at, field count, fields, for each record in turn.
 // One argument for the chunk, not one per field: ioredis builds a command's bytes argument by
@@ -156,7 +156,7 @@ for r = 1, n do
   scores[2 * r - 1] = created
   scores[2 * r] = id
 end
-if KEYS[6] ~= '' then redis.call('RPUSH', KEYS[6], unpack(ids)) end
+if KEYS[6] then redis.call('RPUSH', KEYS[6], unpack(ids)) end
 for k = 1, 5 do redis.call('ZADD', KEYS[k], unpack(scores)) end
 return n`;
 
@@ -491,7 +491,8 @@ export class GenerationStore {
         values.push(record.id, String(record.created_at), String(set.length));
         for (let f = 0; f < set.length; f++) values.push(set[f] ?? '');
       }
-      await this.#redis.eval(CREATE_MANY, indexes.length + 1, ...indexes, opts.list ?? '', this.#keys.generation(''), String(run.length), packStrings(values));
+      if (opts.list) indexes.push(opts.list);
+      await this.#redis.eval(CREATE_MANY, indexes.length, ...indexes, this.#keys.generation(''), String(run.length), packStrings(values));
     }
   }
 
