@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # One image for both services; pick the process with the command:
-#   API (default):  node apps/api/src/main.ts
+#   API (default):  node --max-semi-space-size=8 --max-old-space-size=1024 apps/api/src/main.ts
+#                   (the heap flags: docs/batches.md#memory)
 #   worker:         node apps/worker/src/main.ts
 # The services run their TypeScript unbuilt (Node 24 type stripping), so the image is the
 # workspace itself with its node_modules. Workspace packages are pnpm symlinks
@@ -28,4 +29,4 @@ WORKDIR /app
 COPY --from=build /app /app
 USER node
 EXPOSE 3000
-CMD ["node", "apps/api/src/main.ts"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=1024", "apps/api/src/main.ts"]

@@ -43,9 +43,9 @@ export function darkroomEnv(services: Services, overrides: Record<string, string
 }
 
 /** The API on a free port; ready once /healthz answers. LOG_LEVEL is the production default (info) unless `env` says otherwise. */
-export async function startApi(services: Services, env: Record<string, string> = {}): Promise<{ child: Child; url: string }> {
+export async function startApi(services: Services, env: Record<string, string> = {}, opts: { main?: string; nodeFlags?: string[] } = {}): Promise<{ child: Child; url: string }> {
   const port = await freePort();
-  const child = spawnNode({ name: 'api', args: [API_MAIN], env: darkroomEnv(services, { LOG_LEVEL: 'info', ...env, PORT: String(port) }) });
+  const child = spawnNode({ name: 'api', args: [opts.main ?? API_MAIN], env: darkroomEnv(services, { LOG_LEVEL: 'info', ...env, PORT: String(port) }), nodeFlags: opts.nodeFlags ?? [] });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child);
   return { child, url };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '@darkroom/local-stack';
 import type { Redis } from 'ioredis';
 import { BatchStore, newBatchId, toBatchView } from '../src/batch-record.ts';
-import { GenerationStore, type GenerationRecord } from '../src/generation-record.ts';
+import { GenerationStore, newGenerationId, type GenerationRecord } from '../src/generation-record.ts';
 import { redisKeys } from '../src/keys.ts';
 import { connectRedis, createRedis } from '../src/redis.ts';
 import { queuedRecord } from './records.ts';
@@ -88,6 +88,26 @@ describe('status indexes and batch counters', () => {
     expect(batch.status).toBe('finalizing');
     expect(toBatchView(batch).request_counts).toEqual({ total: 3, queued: 0, running: 0, succeeded: 1, failed: 1, canceled: 1 });
     expect(await redis.zscore(keys.batchesToFinalize, batchId)).not.toBeNull();
+  });
+
+  it('writes records in bulk exactly as one by one, whatever their fields hold, with their ids listed', async () => {
+    const prompts = ['12:34', '3:abc:\n:', 'caf\u00e9 \u2615 \u{1F9EA}', '', ':', '0:'.repeat(50), 'x'.repeat(5000)];
+    const items = prompts.map((prompt, i) =>
+      queuedRecord({ tenant: i % 3 ? 'acme' : 'zeta', request: { model: 'cogview-4-250304', prompt, quality: 'standard', size: '1024x1024' }, metadata: { k: prompt, n: i }, custom_id: `c:${i}`, batch_index: i }),
+    );
+    const single = items.map((r) => ({ ...r, id: newGenerationId() }));
+    await store.createMany(items, 2, { list: 'ix:listed' });
+    for (const r of single) await store.create(r);
+    expect(await redis.lrange('ix:listed', 0, -1)).toEqual(items.map((r) => r.id));
+    for (const [i, r] of items.entries()) {
+      const { id: _, ...fields } = await redis.hgetall(keys.generation(r.id));
+      const { id: __, ...expected } = await redis.hgetall(keys.generation(single[i]!.id));
+      expect(fields).toEqual(expected);
+      expect(await store.get(r.id)).toMatchObject({ request: r.request, metadata: r.metadata, custom_id: r.custom_id });
+      for (const index of [keys.openGenerations(r.tenant), keys.tenantGenerations(r.tenant), keys.generations, keys.tenantStatus(r.tenant, 'queued'), keys.statusIndex('queued')]) {
+        expect(await redis.zscore(index, r.id)).toBe(String(r.created_at));
+      }
+    }
   });
 
   it('keeps the counters exact under concurrent status changes', async () => {

@@ -153,9 +153,8 @@ export class BatchIntake {
 
   async #write(chunk: GenerationRecord[]): Promise<void> {
     if (chunk.length === 0) return;
-    // The ids go first: discard() finds every record through them.
-    await this.#ctx.redis.rpush(this.#ctx.keys.batchItems(this.id), ...chunk.map((r) => r.id));
-    await this.#ctx.generations.createMany(chunk, WRITE_CHUNK);
+    // The ids go into the batch's list in the same script: discard() finds every record through them.
+    await this.#ctx.generations.createMany(chunk, WRITE_CHUNK, { list: this.#ctx.keys.batchItems(this.id) });
   }
 
   /** Writes what is left and waits for every write. */
