@@ -161,9 +161,20 @@ export class Dispatcher {
     return new Set(batches.filter((_, i) => replies[i]?.[1] === 1));
   }
 
+  /** Re-adds the finalize job of each ended batch (its id names the batch's end: `reopened`). */
   async #finalizeEnded(): Promise<void> {
+    await this.#readd(this.#ctx.keys.batchesToFinalize, QUEUE.finalize, finalizeJobId);
+  }
+
+  /** Re-adds the item sweep of each canceled batch not yet swept (the job id is fixed: a no-op while it exists). */
+  async #resumeCancels(): Promise<void> {
+    await this.#readd(this.#ctx.keys.batchesCanceling, BATCH_CANCEL_JOB, batchCancelJobId);
+  }
+
+  /** Adds job `name` for the first batches of `set` (a no-op while its job exists); a gone batch leaves the set. */
+  async #readd(set: string, name: string, jobIdOf: (id: string, reopened: number) => string): Promise<void> {
     const { redis, keys, queues } = this.#ctx;
-    const ids = await redis.zrange(keys.batchesToFinalize, 0, FINALIZE_PER_TICK - 1);
+    const ids = await redis.zrange(set, 0, FINALIZE_PER_TICK - 1);
     if (ids.length === 0) return;
     const pipe = redis.pipeline();
     for (const id of ids) pipe.hmget(keys.batch(id), 'tenant', 'reopened');
@@ -172,28 +183,10 @@ export class Dispatcher {
     for (const [i, id] of ids.entries()) {
       const [tenant, reopened] = (replies[i]?.[1] ?? []) as [string | null, string | null];
       if (typeof tenant !== 'string') {
-        await redis.zrem(keys.batchesToFinalize, id);
+        await redis.zrem(set, id);
         continue;
       }
-      jobs.push({ name: QUEUE.finalize, data: { v: 1 as const, id, tenant }, opts: { jobId: finalizeJobId(id, Number(reopened ?? 0)) } });
-    }
-    if (jobs.length > 0) await queues.finalize.addBulk(jobs);
-  }
-
-  /** Re-adds the item sweep of each canceled batch not yet swept (the job id is fixed: a no-op while it exists). */
-  async #resumeCancels(): Promise<void> {
-    const { redis, keys, queues } = this.#ctx;
-    const ids = await redis.zrange(keys.batchesCanceling, 0, FINALIZE_PER_TICK - 1);
-    if (ids.length === 0) return;
-    const tenants = await Promise.all(ids.map((id) => redis.hget(keys.batch(id), 'tenant')));
-    const jobs = [];
-    for (const [i, id] of ids.entries()) {
-      const tenant = tenants[i];
-      if (typeof tenant !== 'string') {
-        await redis.zrem(keys.batchesCanceling, id);
-        continue;
-      }
-      jobs.push({ name: BATCH_CANCEL_JOB, data: { v: 1 as const, id, tenant }, opts: { jobId: batchCancelJobId(id) } });
+      jobs.push({ name, data: { v: 1 as const, id, tenant }, opts: { jobId: jobIdOf(id, Number(reopened ?? 0)) } });
     }
     if (jobs.length > 0) await queues.finalize.addBulk(jobs);
   }
